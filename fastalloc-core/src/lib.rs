@@ -1,0 +1,63 @@
+//! The runtime of [fastalloc](https://docs.rs/fastalloc): object pools, their guards, the
+//! [`Reset`] trait, a fluent builder and statistics.
+//!
+//! Use it through the `fastalloc` crate, which re-exports everything here together with the
+//! `#[pooled]` and `#[derive(Reset)]` macros.
+//!
+//! # Which pool?
+//!
+//! | pool | threads | grows | guard | cost of a round trip |
+//! |---|---|---|---|---|
+//! | [`FixedPool`] | one (`Send`, not `Sync`) | no | [`Pooled`] | a pointer pop and push, no atomics |
+//! | [`GrowingPool`] | one | by [`Growth`], up to a maximum | [`Pooled`] | the same; growing adds a chunk |
+//! | [`ThreadLocalPool`] | many, each its own objects | optional | [`Pooled`] (`!Send`) | a thread-local lookup, no atomics |
+//! | [`ThreadSafePool`] | many, shared objects | optional | [`Pooled`] or [`OwnedPooled`] (`Send`) | one uncontended atomic swap per operation |
+//!
+//! Every pool hands out a guard that dereferences to the object; dropping the guard resets the
+//! object (with [`Reset`] or the builder's `reset_with`) and makes it idle again. Objects are
+//! reused last-in, first-out and never move, and a warm pool never calls the allocator.
+//!
+//! # Examples
+//!
+//! ```
+//! use fastalloc_core::{FixedPool, PoolError};
+//!
+//! let pool: FixedPool<Vec<u8>> = FixedPool::new(16)?;
+//! {
+//!     let mut buffer = pool.allocate()?;
+//!     buffer.extend_from_slice(b"hello");
+//! } // cleared and returned here
+//! assert_eq!(pool.stats().releases, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
+mod builder;
+mod config;
+mod error;
+mod guard;
+mod pool;
+mod reset;
+mod slab;
+mod stats;
+mod sync;
+
+#[cfg(test)]
+mod tests;
+
+pub use builder::{FactorySource, PoolBuilder, PoolKind, ResetSource, UseDefault, UseReset, WithFactory, WithReset};
+pub use config::Growth;
+pub use error::{BuildError, PoolError};
+pub use guard::{OwnedPooled, Pooled};
+pub use pool::{FixedPool, GrowingPool, ThreadLocalPool, ThreadSafePool};
+pub use reset::Reset;
+pub use stats::PoolStats;
+
+/// Everything a user of pools needs, for `use fastalloc_core::prelude::*`.
+pub mod prelude {
+    pub use crate::{
+        BuildError, FixedPool, GrowingPool, Growth, OwnedPooled, PoolError, PoolStats, Pooled,
+        Reset, ThreadLocalPool, ThreadSafePool,
+    };
+}

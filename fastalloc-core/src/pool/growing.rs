@@ -1,0 +1,93 @@
+//! [`GrowingPool`]: a single-threaded pool that grows when it runs dry.
+
+use std::fmt;
+
+use crate::builder::{FactorySource, PoolBuilder, PoolKind, ResetSource};
+use crate::config::{Growth, Kind};
+use crate::error::BuildError;
+use crate::pool::local::{LocalCore, SingleEnv};
+use crate::reset::Reset;
+
+/// A pool for one thread that grows when every object is lent: by a fixed step
+/// ([`Growth::Linear`]) or a factor ([`Growth::Exponential`]), up to an optional maximum.
+///
+/// Growing adds a new chunk of slots; objects already built never move, so guards stay valid.
+/// Like [`FixedPool`](crate::FixedPool), it uses no locks and no atomics.
+///
+/// # Examples
+///
+/// ```
+/// use fastalloc_core::{GrowingPool, Growth};
+///
+/// let pool: GrowingPool<String> = GrowingPool::new(2, Growth::Exponential(2.0))?;
+/// let guards: Vec<_> = (0..5).map(|_| pool.allocate().unwrap()).collect();
+/// assert_eq!(pool.capacity(), 8); // 2 -> 4 -> 8
+/// assert_eq!(pool.stats().growths, 2);
+/// drop(guards);
+/// assert_eq!(pool.idle(), 5);
+/// # Ok::<(), fastalloc_core::BuildError>(())
+/// ```
+pub struct GrowingPool<T> {
+    pub(crate) core: LocalCore<T, SingleEnv<T>>,
+}
+
+impl<T> PoolKind for GrowingPool<T> {
+    type Item = T;
+}
+
+impl<T: Default + Reset + 'static> GrowingPool<T> {
+    /// A pool of `capacity` objects at first that grows by `growth` without limit, building
+    /// objects with `Default` and resetting them with [`Reset`].
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::ZeroCapacity`], [`BuildError::ZeroGrowthStep`] or
+    /// [`BuildError::GrowthFactorTooSmall`] for settings that cannot work.
+    pub fn new(capacity: usize, growth: Growth) -> Result<Self, BuildError> {
+        Self::builder().capacity(capacity).growth(growth).build()
+    }
+}
+
+impl<T> GrowingPool<T> {
+    /// A builder for a growing pool (it doubles unless `growth` says otherwise).
+    pub fn builder() -> PoolBuilder<Self> {
+        PoolBuilder::new()
+    }
+
+    /// The most objects the pool may grow to.
+    pub fn max_capacity(&self) -> usize {
+        self.core.max_capacity()
+    }
+
+    super::single_thread_pool_methods!();
+}
+
+impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<GrowingPool<T>, F, R> {
+    /// Builds the pool.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the setting to change: no or zero capacity, a maximum below the
+    /// capacity, a growth step of 0 or factor of at most 1.0, or a capacity too large.
+    ///
+    /// # Panics
+    ///
+    /// With `preallocate(true)`, a panic of the factory propagates.
+    pub fn build(self) -> Result<GrowingPool<T>, BuildError> {
+        let (settings, hooks) = self.into_parts();
+        let config = settings.check::<T>(Kind::Growing)?;
+        Ok(GrowingPool { core: LocalCore::new(config, SingleEnv::new(hooks))? })
+    }
+}
+
+impl<T> fmt::Debug for GrowingPool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrowingPool")
+            .field("capacity", &self.capacity())
+            .field("max_capacity", &self.max_capacity())
+            .field("in_use", &self.in_use())
+            .field("idle", &self.idle())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}

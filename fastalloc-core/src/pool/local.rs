@@ -1,0 +1,321 @@
+//! The single-threaded engine behind `FixedPool`, `GrowingPool` and each thread's part of a
+//! `ThreadLocalPool`: a [`Slab`] in a plain cell, with plain counters. No locks, and no atomics
+//! except the relaxed loads and stores a `ThreadLocalPool` needs so that other threads can read
+//! its statistics.
+
+use std::cell::{Cell, UnsafeCell};
+use std::mem;
+use std::ptr::NonNull;
+
+use crate::builder::Hooks;
+use crate::config::Config;
+use crate::error::{BuildError, PoolError};
+use crate::slab::{EmptySlot, Slab};
+use crate::stats::{Counter, Counters, OwnedCounter, PoolStats};
+use crate::sync::{Arc, AtomicBool, Ordering};
+
+/// What a [`LocalCore`] shares with the rest of its pool: the hooks and the closed flag.
+pub(crate) trait Env<T> {
+    /// The counter type: `Cell<u64>`, or [`OwnedCounter`] where other threads read the stats.
+    type Counter: Counter;
+    fn hooks(&self) -> &Hooks<T>;
+    fn is_closed(&self) -> bool;
+    fn set_closed(&self);
+}
+
+/// The environment of a pool that lives on one thread.
+pub(crate) struct SingleEnv<T> {
+    hooks: Hooks<T>,
+    closed: Cell<bool>,
+}
+
+impl<T> SingleEnv<T> {
+    pub(crate) fn new(hooks: Hooks<T>) -> Self {
+        Self { hooks, closed: Cell::new(false) }
+    }
+}
+
+impl<T> Env<T> for SingleEnv<T> {
+    type Counter = Cell<u64>;
+
+    #[inline]
+    fn hooks(&self) -> &Hooks<T> {
+        &self.hooks
+    }
+
+    #[inline]
+    fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    fn set_closed(&self) {
+        self.closed.set(true);
+    }
+}
+
+/// The environment shared by every thread's part of a pool.
+#[derive(Debug)]
+pub(crate) struct SharedEnv<T> {
+    pub(crate) hooks: Hooks<T>,
+    pub(crate) closed: AtomicBool,
+}
+
+impl<T> SharedEnv<T> {
+    pub(crate) fn new(hooks: Hooks<T>) -> Self {
+        Self { hooks, closed: AtomicBool::new(false) }
+    }
+
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+impl<T> Env<T> for Arc<SharedEnv<T>> {
+    type Counter = OwnedCounter;
+
+    #[inline]
+    fn hooks(&self) -> &Hooks<T> {
+        &self.hooks
+    }
+
+    #[inline]
+    fn is_closed(&self) -> bool {
+        SharedEnv::is_closed(self)
+    }
+
+    fn set_closed(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+}
+
+/// One single-threaded pool engine.
+///
+/// It is `!Sync` (the slab is in an `UnsafeCell`), so every method runs on one thread at a
+/// time. The slab is only borrowed inside `with_slab`, whose closures never run user code, so
+/// a factory, reset or `Drop` impl that uses the pool again finds it consistent.
+pub(crate) struct LocalCore<T, E: Env<T>> {
+    slab: UnsafeCell<Slab<T>>,
+    pub(crate) stats: Counters<E::Counter>,
+    pub(crate) env: E,
+}
+
+impl<T, E: Env<T>> LocalCore<T, E> {
+    /// Reserves the slots and, with `preallocate`, builds every object.
+    ///
+    /// # Panics
+    ///
+    /// Propagates a panic of the factory while preallocating (objects built so far are
+    /// dropped).
+    pub(crate) fn new(config: Config, env: E) -> Result<Self, BuildError> {
+        let slab =
+            Slab::new(config).ok_or(BuildError::CapacityTooLarge { capacity: config.capacity })?;
+        let core = Self { slab: UnsafeCell::new(slab), stats: Counters::default(), env };
+        if config.preallocate {
+            for _ in 0..config.capacity {
+                let Some(EmptySlot::Found(slot)) = core.with_slab(Slab::take_empty) else {
+                    unreachable!("a new slab has `capacity` fresh slots");
+                };
+                core.construct(slot);
+                core.stats.created.add(1);
+                core.with_slab(|slab| slab.push_idle(slot));
+            }
+        }
+        Ok(core)
+    }
+
+    /// Runs `f` on the slab. `f` must not run user code (factory, reset, `Drop` of `T`).
+    #[inline]
+    fn with_slab<R>(&self, f: impl FnOnce(&mut Slab<T>) -> R) -> R {
+        // SAFETY: `LocalCore` is `!Sync`, so no other thread can reach the slab, and the
+        // closures passed here never call back into the pool, so this is the only borrow.
+        f(unsafe { &mut *self.slab.get() })
+    }
+
+    /// Lends an object: an idle one if any, else a new one.
+    #[inline]
+    pub(crate) fn allocate(&self) -> Result<NonNull<T>, PoolError> {
+        if self.env.is_closed() {
+            return Err(PoolError::Closed);
+        }
+        if let Some(slot) = self.with_slab(Slab::pop_idle) {
+            self.stats.on_allocate();
+            return Ok(slot);
+        }
+        self.allocate_new()
+    }
+
+    #[cold]
+    fn allocate_new(&self) -> Result<NonNull<T>, PoolError> {
+        let slot = match self.with_slab(Slab::take_empty) {
+            Some(EmptySlot::Found(slot)) => slot,
+            Some(EmptySlot::Grown(slot)) => {
+                self.stats.growths.add(1);
+                slot
+            }
+            None => {
+                self.stats.exhausted.add(1);
+                return Err(PoolError::Exhausted { capacity: self.capacity() });
+            }
+        };
+        self.construct(slot);
+        self.stats.created.add(1);
+        self.stats.on_allocate();
+        Ok(slot)
+    }
+
+    /// Builds an object into an empty slot taken from the slab. If the factory panics, the
+    /// slot goes back to the vacant list and the panic continues.
+    fn construct(&self, slot: NonNull<T>) {
+        let vacate = Vacate { core: self, slot };
+        let value = (self.env.hooks().factory)();
+        mem::forget(vacate);
+        // SAFETY: the slot is empty and owned by this call: it was just taken from the slab.
+        unsafe { slot.as_ptr().write(value) };
+    }
+
+    /// Takes back a lent object: resets it and makes it idle, or drops it if the pool is
+    /// closed or the reset panics (then the panic continues).
+    ///
+    /// # Safety
+    ///
+    /// `slot` must have been returned by `allocate` on this core and not released or detached
+    /// since; the caller gives up all access to it.
+    #[inline]
+    pub(crate) unsafe fn release(&self, slot: NonNull<T>) {
+        self.stats.on_release();
+        if self.env.is_closed() {
+            // SAFETY: the caller hands over a lent, constructed object.
+            unsafe { self.discard(slot) };
+            return;
+        }
+        let discard = Discard { core: self, slot };
+        // SAFETY: the slot holds a constructed object that the caller no longer uses, and no
+        // other reference to it exists (it is listed nowhere while lent).
+        (self.env.hooks().reset)(unsafe { &mut *slot.as_ptr() });
+        mem::forget(discard);
+        self.with_slab(|slab| slab.push_idle(slot));
+    }
+
+    /// Moves a lent object out of the pool for good; its slot becomes vacant.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release).
+    pub(crate) unsafe fn detach(&self, slot: NonNull<T>) -> T {
+        // SAFETY: the slot holds a constructed object handed over by the caller; after the read
+        // the slot is treated as empty.
+        let value = unsafe { slot.as_ptr().read() };
+        self.with_slab(|slab| slab.push_vacant(slot));
+        self.stats.on_detach();
+        value
+    }
+
+    /// Drops the object in `slot` and makes the slot vacant, even if the drop panics.
+    ///
+    /// # Safety
+    ///
+    /// `slot` holds a constructed object that nothing else refers to and that is listed
+    /// nowhere.
+    unsafe fn discard(&self, slot: NonNull<T>) {
+        self.stats.discarded.add(1);
+        let _vacate = Vacate { core: self, slot };
+        // SAFETY: guaranteed by the caller; `_vacate` lists the slot as vacant afterwards.
+        unsafe { slot.as_ptr().drop_in_place() };
+    }
+
+    /// Marks the pool closed and drops every idle object.
+    pub(crate) fn close(&self) {
+        self.env.set_closed();
+        self.drop_idle();
+    }
+
+    /// Drops every idle object (counted as discarded).
+    pub(crate) fn drop_idle(&self) {
+        let taken = self.with_slab(Slab::take_all_idle);
+        let mut rest = Requeue { core: self, rest: taken.into_iter() };
+        while let Some(slot) = rest.rest.next() {
+            // SAFETY: the slot was idle: it holds an object nothing refers to, and it was
+            // taken off the idle list.
+            unsafe { self.discard(slot) };
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.with_slab(|slab| slab.capacity())
+    }
+
+    pub(crate) fn idle(&self) -> usize {
+        self.with_slab(|slab| slab.idle())
+    }
+
+    pub(crate) fn available(&self) -> usize {
+        self.with_slab(|slab| slab.available())
+    }
+
+    pub(crate) fn in_use(&self) -> usize {
+        self.stats.in_use.get() as usize
+    }
+
+    pub(crate) fn max_capacity(&self) -> usize {
+        self.with_slab(|slab| slab.config().max_capacity)
+    }
+
+    /// A snapshot of this core's counters and sizes.
+    pub(crate) fn stats(&self) -> PoolStats {
+        let mut stats = PoolStats { capacity: self.capacity(), idle: self.idle(), ..PoolStats::default() };
+        self.stats.add_to(&mut stats);
+        stats.finish()
+    }
+}
+
+/// Puts a slot on the vacant list when dropped (also during a panic).
+struct Vacate<'a, T, E: Env<T>> {
+    core: &'a LocalCore<T, E>,
+    slot: NonNull<T>,
+}
+
+impl<T, E: Env<T>> Drop for Vacate<'_, T, E> {
+    fn drop(&mut self) {
+        self.core.with_slab(|slab| slab.push_vacant(self.slot));
+    }
+}
+
+/// Drops a lent object whose reset panicked.
+struct Discard<'a, T, E: Env<T>> {
+    core: &'a LocalCore<T, E>,
+    slot: NonNull<T>,
+}
+
+impl<T, E: Env<T>> Drop for Discard<'_, T, E> {
+    fn drop(&mut self) {
+        // SAFETY: only reached while unwinding out of `release`, which owns the lent object.
+        unsafe { self.core.discard(self.slot) };
+    }
+}
+
+/// Puts idle objects that `drop_idle` did not reach (because a `Drop` panicked) back on the
+/// idle list, so none is lost.
+struct Requeue<'a, T, E: Env<T>> {
+    core: &'a LocalCore<T, E>,
+    rest: std::vec::IntoIter<NonNull<T>>,
+}
+
+impl<T, E: Env<T>> Drop for Requeue<'_, T, E> {
+    fn drop(&mut self) {
+        for slot in self.rest.by_ref() {
+            self.core.with_slab(|slab| slab.push_idle(slot));
+        }
+    }
+}
+
+impl<T, E: Env<T>> std::fmt::Debug for LocalCore<T, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCore")
+            .field("capacity", &self.capacity())
+            .field("in_use", &self.in_use())
+            .field("idle", &self.idle())
+            .field("closed", &self.env.is_closed())
+            .finish()
+    }
+}

@@ -1,0 +1,265 @@
+//! [`ThreadLocalPool`]: one handle, a separate single-threaded pool per thread.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use thread_local::ThreadLocal;
+
+use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
+use crate::config::{Config, Kind};
+use crate::error::{BuildError, PoolError};
+use crate::guard::{Home, Pooled};
+use crate::pool::local::{LocalCore, SharedEnv};
+use crate::reset::Reset;
+use crate::stats::{Counter, PoolStats};
+use crate::sync::Arc;
+
+/// A pool whose storage is per thread: each thread that allocates gets its own single-threaded
+/// pool of `capacity` objects (growing too, if configured), so allocating takes no lock and no
+/// atomic read-modify-write.
+///
+/// The handle is `Send + Sync`, so it can live in a `static` or be shared by reference. Guards
+/// are not `Send`: an object goes back to the thread it came from. When a thread exits, the
+/// idle objects of its part of the pool are dropped; when the pool is dropped, every thread's
+/// objects are.
+///
+/// `capacity()`, `in_use()`, `idle()` and `available()` describe the calling thread's part;
+/// `stats()` sums every thread's counters.
+///
+/// # Examples
+///
+/// ```
+/// use fastalloc_core::ThreadLocalPool;
+///
+/// let pool: ThreadLocalPool<Vec<f32>> = ThreadLocalPool::new(4).unwrap();
+/// std::thread::scope(|s| {
+///     for _ in 0..2 {
+///         s.spawn(|| {
+///             let mut scratch = pool.allocate().unwrap();
+///             scratch.extend([1.0, 2.0]);
+///             assert_eq!(pool.in_use(), 1); // this thread's part only
+///         });
+///     }
+/// });
+/// assert_eq!(pool.stats().allocations, 2);
+/// ```
+pub struct ThreadLocalPool<T: Send> {
+    shared: Arc<Shared<T>>,
+}
+
+struct Shared<T: Send> {
+    env: Arc<SharedEnv<T>>,
+    config: Config,
+    locals: ThreadLocal<PerThread<T>>,
+}
+
+/// One thread's part of the pool.
+struct PerThread<T> {
+    core: LocalCore<T, Arc<SharedEnv<T>>>,
+}
+
+// SAFETY: a `PerThread` owns objects of type `T` (so moving it needs `T: Send`); it moves
+// between threads only when the pool is dropped or its entry is reused by a new thread after
+// the old one exited, never while another thread uses it.
+unsafe impl<T: Send> Send for PerThread<T> {}
+// SAFETY: other threads only read the counters (`OwnedCounter`, atomics) through
+// `ThreadLocal::iter`; the slab is touched only by the owning thread (`ThreadLocal::get`).
+unsafe impl<T: Send> Sync for PerThread<T> {}
+
+type ExitHook = Box<dyn FnOnce()>;
+
+/// Work to do when the current thread exits: drop the idle objects of each pool it used.
+struct ExitHooks(RefCell<Vec<ExitHook>>);
+
+impl Drop for ExitHooks {
+    fn drop(&mut self) {
+        for hook in std::mem::take(self.0.get_mut()) {
+            hook();
+        }
+    }
+}
+
+std::thread_local! {
+    static EXIT_HOOKS: ExitHooks = const { ExitHooks(RefCell::new(Vec::new())) };
+}
+
+impl<T: Send> PoolKind for ThreadLocalPool<T> {
+    type Item = T;
+}
+
+impl<T: Send + Default + Reset + 'static> ThreadLocalPool<T> {
+    /// A pool of `capacity` objects per thread, built on demand with `Default` and reset with
+    /// [`Reset`].
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::ZeroCapacity`] for 0, [`BuildError::CapacityTooLarge`] if the slots do
+    /// not fit in memory.
+    pub fn new(capacity: usize) -> Result<Self, BuildError> {
+        Self::builder().capacity(capacity).build()
+    }
+}
+
+impl<T: Send + 'static> ThreadLocalPool<T> {
+    /// A builder for a thread-local pool (each thread's part is fixed unless `growth` or
+    /// `max_capacity` is given).
+    pub fn builder() -> PoolBuilder<Self> {
+        PoolBuilder::new()
+    }
+
+    fn from_parts(config: Config, hooks: Hooks<T>) -> Self {
+        let shared = Shared {
+            env: Arc::new(SharedEnv::new(hooks)),
+            config,
+            locals: ThreadLocal::new(),
+        };
+        Self { shared: Arc::new(shared) }
+    }
+
+    /// The calling thread's part, made (and its exit hook registered) on first use.
+    #[inline]
+    fn local(&self) -> Result<&LocalCore<T, Arc<SharedEnv<T>>>, PoolError> {
+        match self.shared.locals.get() {
+            Some(local) => Ok(&local.core),
+            None => self.local_slow(),
+        }
+    }
+
+    #[cold]
+    fn local_slow(&self) -> Result<&LocalCore<T, Arc<SharedEnv<T>>>, PoolError> {
+        let mut created = false;
+        let local = self
+            .shared
+            .locals
+            .get_or_try(|| {
+                created = true;
+                let core = LocalCore::new(self.shared.config, Arc::clone(&self.shared.env))?;
+                Ok::<_, BuildError>(PerThread { core })
+            })
+            .map_err(|_| PoolError::Exhausted { capacity: self.shared.config.capacity })?;
+        if created {
+            let pool = Arc::downgrade(&self.shared);
+            let local_ptr: *const PerThread<T> = local;
+            let hook: ExitHook = Box::new(move || {
+                if let Some(pool) = pool.upgrade() {
+                    // SAFETY: `ThreadLocal` keeps each entry at a fixed address until it is
+                    // dropped, and the upgraded `Arc` keeps it alive. This hook runs as this
+                    // thread exits, and the `thread_local` crate hands the entry to another
+                    // thread only after this thread's id is released, which (thread-local
+                    // destructors running in reverse order of registration) happens after this
+                    // hook, registered later than that id.
+                    let local = unsafe { &*local_ptr };
+                    local.core.drop_idle();
+                    drop(pool);
+                }
+            });
+            // If the thread is already tearing down its thread-locals the hook cannot be
+            // registered; the objects are then dropped with the pool instead.
+            let _ = EXIT_HOOKS.try_with(|hooks| hooks.0.borrow_mut().push(hook));
+        }
+        Ok(&local.core)
+    }
+
+    /// Lends an object from the calling thread's part of the pool.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Exhausted`] when this thread's objects are all lent and its part cannot
+    /// grow; [`PoolError::Closed`] after [`close`](Self::close).
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics, the panic propagates; the pool stays consistent.
+    #[inline]
+    pub fn allocate(&self) -> Result<Pooled<'_, T>, PoolError> {
+        let core = self.local()?;
+        let slot = core.allocate()?;
+        Ok(Pooled::new(slot, Home::PerThread(core)))
+    }
+
+    /// The calling thread's capacity (the configured one if it has not allocated yet).
+    pub fn capacity(&self) -> usize {
+        self.shared.locals.get().map_or(self.shared.config.capacity, |l| l.core.capacity())
+    }
+
+    /// Objects this thread has lent and not yet returned.
+    pub fn in_use(&self) -> usize {
+        self.shared.locals.get().map_or(0, |l| l.core.in_use())
+    }
+
+    /// How many more allocations succeed on this thread before its part must grow or report
+    /// exhaustion.
+    pub fn available(&self) -> usize {
+        self.shared.locals.get().map_or(self.shared.config.capacity, |l| l.core.available())
+    }
+
+    /// Constructed objects waiting in this thread's part.
+    pub fn idle(&self) -> usize {
+        self.shared.locals.get().map_or(0, |l| l.core.idle())
+    }
+
+    /// Statistics summed over every thread that used the pool. `capacity` is the sum of the
+    /// threads' capacities and `peak_in_use` the sum of their peaks.
+    pub fn stats(&self) -> PoolStats {
+        let mut stats = PoolStats::default();
+        for local in self.shared.locals.iter() {
+            let counters = &local.core.stats;
+            counters.add_to(&mut stats);
+            let mut capacity = self.shared.config.capacity;
+            for _ in 0..counters.growths.get() {
+                capacity = self.shared.config.grown(capacity).unwrap_or(capacity);
+            }
+            stats.capacity += capacity;
+        }
+        stats.idle = (stats.created)
+            .saturating_sub(stats.detached + stats.discarded + stats.in_use as u64)
+            as usize;
+        stats.finish()
+    }
+
+    /// Closes the pool for every thread: `allocate` returns [`PoolError::Closed`] from now on.
+    /// The calling thread's idle objects are dropped now, other threads' when they exit or
+    /// when the pool is dropped; objects still lent are dropped when their guards return them.
+    pub fn close(&self) {
+        if let Some(local) = self.shared.locals.get() {
+            local.core.close();
+        } else {
+            crate::pool::local::Env::set_closed(&self.shared.env);
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.env.is_closed()
+    }
+}
+
+impl<T, F, R> PoolBuilder<ThreadLocalPool<T>, F, R>
+where
+    T: Send + 'static,
+    F: FactorySource<T>,
+    R: ResetSource<T>,
+{
+    /// Builds the pool. Each thread's part is made on that thread's first `allocate` (and,
+    /// with `preallocate(true)`, filled then).
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the setting to change: no or zero capacity, a maximum below the
+    /// capacity, a growth step of 0 or factor of at most 1.0, or a capacity too large.
+    pub fn build(self) -> Result<ThreadLocalPool<T>, BuildError> {
+        let (settings, hooks) = self.into_parts();
+        let config = settings.check::<T>(Kind::Either)?;
+        Ok(ThreadLocalPool::from_parts(config, hooks))
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for ThreadLocalPool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadLocalPool")
+            .field("capacity_per_thread", &self.shared.config.capacity)
+            .field("stats", &self.stats())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}

@@ -1,0 +1,571 @@
+//! [`ThreadSafePool`]: one pool shared by many threads.
+//!
+//! # Design
+//!
+//! Objects live in a [`Slab`] guarded by one lock, the *depot*. In front of it each thread has
+//! a small *cache* of idle objects (a stack of at most `2 * batch` slots), so the common
+//! allocate and release touch only the calling thread's cache: one uncontended atomic swap to
+//! take the cache's flag and a plain store to give it back, never the shared lock. A thread
+//! whose cache runs dry takes a batch from the depot; one whose cache overflows moves a batch
+//! back, so objects flow between threads in batches, as thread-caching allocators do.
+//!
+//! A cache's flag is only ever held for a few instructions and never while user code (a
+//! factory, a reset, a `Drop`) runs. The depot lock is taken before any cache flag when both
+//! are needed, so the two can never deadlock.
+//!
+//! When a thread finds the depot empty and the pool at its maximum, it takes the depot lock and
+//! empties every other thread's cache into the depot before it reports
+//! [`PoolError::Exhausted`], so a fixed pool of N lets any thread have the N-th object.
+
+use std::cell::Cell;
+use std::fmt;
+use std::mem;
+use std::ptr::NonNull;
+
+use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
+use crate::config::{Config, Kind};
+use crate::error::{BuildError, PoolError};
+use crate::guard::{Home, OwnedPooled, Pooled};
+use crate::pool::local::SharedEnv;
+use crate::reset::Reset;
+use crate::slab::{EmptySlot, Slab};
+use crate::stats::{Counter, Counters, PoolStats};
+use crate::sync::{self, Arc, AtomicBool, Mutex, MutexGuard, Ordering, ThreadLocal, UnsafeCell};
+
+/// A pool shared by many threads (`Sync`), fixed or growing.
+///
+/// Each thread keeps a small cache of idle objects in front of a shared depot, so threads
+/// rarely touch the shared lock. Guards from [`allocate`](Self::allocate) stay on the thread
+/// that took them; [`allocate_owned`](Self::allocate_owned) gives a `'static + Send` guard for
+/// spawned threads and tasks.
+///
+/// # Examples
+///
+/// ```
+/// use fastalloc_core::ThreadSafePool;
+///
+/// let pool: ThreadSafePool<Vec<u8>> = ThreadSafePool::new(8).unwrap();
+/// std::thread::scope(|s| {
+///     for id in 0..4u8 {
+///         let pool = &pool;
+///         s.spawn(move || {
+///             let mut buffer = pool.allocate().unwrap();
+///             buffer.push(id);
+///         });
+///     }
+/// });
+/// assert_eq!(pool.in_use(), 0);
+/// ```
+pub struct ThreadSafePool<T> {
+    core: SharedCore<T>,
+}
+
+/// The shared engine: depot, caches, hooks.
+pub(crate) struct SharedCore<T> {
+    env: SharedEnv<T>,
+    depot: Mutex<Depot<T>>,
+    caches: ThreadLocal<Cache<T>>,
+    /// How many objects move between a cache and the depot at once.
+    batch: usize,
+}
+
+/// The shared part, behind the lock.
+struct Depot<T> {
+    slab: Slab<T>,
+    /// Objects outside the depot: in a cache, lent, or being built.
+    outside: usize,
+    peak_outside: usize,
+    created: u64,
+    growths: u64,
+    exhausted: u64,
+    discarded: u64,
+}
+
+impl<T> Depot<T> {
+    fn lend(&mut self, n: usize) {
+        self.outside += n;
+        self.peak_outside = self.peak_outside.max(self.outside);
+    }
+}
+
+/// One thread's cache of idle objects, with that thread's counters. Aligned to its own cache
+/// lines so that threads do not slow each other down by writing neighbouring memory.
+#[repr(align(128))]
+pub(crate) struct Cache<T> {
+    busy: AtomicBool,
+    inner: UnsafeCell<CacheInner<T>>,
+}
+
+struct CacheInner<T> {
+    items: Vec<NonNull<T>>,
+    counters: Counters<Cell<u64>>,
+}
+
+// SAFETY: every access to `inner` goes through `with`, under `busy`, which gives mutual
+// exclusion. A cache holds idle objects of type `T`, which may be taken by another thread; that
+// is only possible when the pool is shared, and `ThreadSafePool<T>` is `Send` or `Sync` only
+// when `T: Send` (its depot holds a `Slab<T>`, which is `Send` only then). So no `!Send` object
+// can cross threads through a cache.
+unsafe impl<T> Send for Cache<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for Cache<T> {}
+
+impl<T> Cache<T> {
+    fn new(size: usize) -> Self {
+        Self {
+            busy: AtomicBool::new(false),
+            inner: UnsafeCell::new(CacheInner {
+                items: Vec::with_capacity(size),
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// Runs `f` with the cache to itself. `f` must not run user code.
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&mut CacheInner<T>) -> R) -> R {
+        let mut round = 0;
+        while self.busy.swap(true, Ordering::Acquire) {
+            while self.busy.load(Ordering::Relaxed) {
+                sync::spin_wait(&mut round);
+            }
+        }
+        struct Unlock<'a>(&'a AtomicBool);
+        impl Drop for Unlock<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _unlock = Unlock(&self.busy);
+        // SAFETY: `busy` is held until `_unlock` drops, so this is the only access.
+        self.inner.with_mut(|inner| f(unsafe { &mut *inner }))
+    }
+}
+
+impl<T> SharedCore<T> {
+    fn new(config: Config, hooks: Hooks<T>) -> Result<Self, BuildError> {
+        let slab =
+            Slab::new(config).ok_or(BuildError::CapacityTooLarge { capacity: config.capacity })?;
+        let batch = (config.capacity / 8).clamp(1, 16);
+        let core = Self {
+            env: SharedEnv::new(hooks),
+            depot: Mutex::new(Depot {
+                slab,
+                outside: 0,
+                peak_outside: 0,
+                created: 0,
+                growths: 0,
+                exhausted: 0,
+                discarded: 0,
+            }),
+            caches: ThreadLocal::new(),
+            batch,
+        };
+        if config.preallocate {
+            for _ in 0..config.capacity {
+                let mut depot = core.depot.lock();
+                let Some(EmptySlot::Found(slot)) = depot.slab.take_empty() else {
+                    unreachable!("a new slab has `capacity` fresh slots");
+                };
+                depot.lend(1);
+                drop(depot);
+                core.construct(slot);
+                let mut depot = core.depot.lock();
+                depot.created += 1;
+                depot.outside -= 1;
+                depot.slab.push_idle(slot);
+            }
+            core.depot.lock().peak_outside = 0;
+        }
+        Ok(core)
+    }
+
+    /// The calling thread's cache, made on first use.
+    #[inline]
+    pub(crate) fn cache(&self) -> &Cache<T> {
+        self.caches.get_or(|| Cache::new(2 * self.batch))
+    }
+
+    #[inline]
+    fn allocate(&self) -> Result<(NonNull<T>, &Cache<T>), PoolError> {
+        if self.env.is_closed() {
+            return Err(PoolError::Closed);
+        }
+        let cache = self.cache();
+        let hit = cache.with(|inner| {
+            let slot = inner.items.pop()?;
+            inner.counters.on_allocate();
+            Some(slot)
+        });
+        match hit {
+            Some(slot) => Ok((slot, cache)),
+            None => self.allocate_slow(cache).map(|slot| (slot, cache)),
+        }
+    }
+
+    #[cold]
+    fn allocate_slow(&self, cache: &Cache<T>) -> Result<NonNull<T>, PoolError> {
+        let mut depot = self.depot.lock();
+        if self.env.is_closed() {
+            return Err(PoolError::Closed);
+        }
+        if let Some(slot) = self.refill(&mut depot, cache) {
+            return Ok(slot);
+        }
+        if let Some(empty) = depot.slab.take_empty() {
+            let slot = match empty {
+                EmptySlot::Found(slot) => slot,
+                EmptySlot::Grown(slot) => {
+                    depot.growths += 1;
+                    slot
+                }
+            };
+            depot.lend(1);
+            drop(depot);
+            self.construct(slot);
+            cache.with(|inner| {
+                inner.counters.created.add(1);
+                inner.counters.on_allocate();
+            });
+            return Ok(slot);
+        }
+        // Every slot is built and none is idle in the depot: gather the idle objects parked
+        // in every thread's cache (the depot lock keeps them from moving back meanwhile).
+        for other in self.caches.iter() {
+            other.with(|inner| {
+                depot.outside -= inner.items.len();
+                for slot in inner.items.drain(..) {
+                    depot.slab.push_idle(slot);
+                }
+            });
+        }
+        if let Some(slot) = self.refill(&mut depot, cache) {
+            return Ok(slot);
+        }
+        depot.exhausted += 1;
+        Err(PoolError::Exhausted { capacity: depot.slab.capacity() })
+    }
+
+    /// Moves up to a batch of idle objects from the depot to `cache` and lends one of them.
+    fn refill(&self, depot: &mut MutexGuard<'_, Depot<T>>, cache: &Cache<T>) -> Option<NonNull<T>> {
+        let first = depot.slab.pop_idle()?;
+        depot.lend(1);
+        cache.with(|inner| {
+            for _ in 1..self.batch {
+                let Some(slot) = depot.slab.pop_idle() else { break };
+                depot.lend(1);
+                inner.items.push(slot);
+            }
+            inner.counters.on_allocate();
+        });
+        Some(first)
+    }
+
+    /// Builds an object into an empty slot; on a factory panic the slot goes back as vacant.
+    fn construct(&self, slot: NonNull<T>) {
+        let vacate = Vacate { core: self, slot };
+        let value = (self.env.hooks.factory)();
+        mem::forget(vacate);
+        // SAFETY: the slot is empty and was taken from the slab by this thread.
+        unsafe { slot.as_ptr().write(value) };
+    }
+
+    /// Takes back a lent object into `cache`.
+    ///
+    /// # Safety
+    ///
+    /// `slot` must have been lent by this pool and not released or detached since; the caller
+    /// gives up all access to it. `cache` is the calling thread's cache of this pool.
+    #[inline]
+    pub(crate) unsafe fn release(&self, slot: NonNull<T>, cache: &Cache<T>) {
+        if self.env.is_closed() {
+            cache.with(|inner| inner.counters.on_release());
+            // SAFETY: the caller hands over a lent, constructed object.
+            unsafe { self.discard(slot) };
+            return;
+        }
+        let discard = Discard { core: self, slot, cache };
+        // SAFETY: the slot holds a constructed object the caller no longer uses; it is listed
+        // nowhere while lent, so this is the only reference.
+        (self.env.hooks.reset)(unsafe { &mut *slot.as_ptr() });
+        mem::forget(discard);
+        let full = cache.with(|inner| {
+            if inner.items.len() == inner.items.capacity() {
+                return true;
+            }
+            inner.items.push(slot);
+            inner.counters.on_release();
+            false
+        });
+        if full {
+            self.release_slow(slot, cache);
+        }
+    }
+
+    /// The cache is full: move a batch back to the depot, then keep `slot`.
+    #[cold]
+    fn release_slow(&self, slot: NonNull<T>, cache: &Cache<T>) {
+        let mut depot = self.depot.lock();
+        cache.with(|inner| {
+            let keep = inner.items.len().saturating_sub(self.batch);
+            depot.outside -= inner.items.len() - keep;
+            for moved in inner.items.drain(keep..) {
+                depot.slab.push_idle(moved);
+            }
+            inner.items.push(slot);
+            inner.counters.on_release();
+        });
+    }
+
+    /// Moves a lent object out for good.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release).
+    pub(crate) unsafe fn detach(&self, slot: NonNull<T>, cache: &Cache<T>) -> T {
+        // SAFETY: the caller hands over a constructed object; the slot is empty afterwards.
+        let value = unsafe { slot.as_ptr().read() };
+        let mut depot = self.depot.lock();
+        depot.outside -= 1;
+        depot.slab.push_vacant(slot);
+        drop(depot);
+        cache.with(|inner| inner.counters.on_detach());
+        value
+    }
+
+    /// Drops a lent object and makes its slot vacant, even if the drop panics.
+    ///
+    /// # Safety
+    ///
+    /// `slot` holds a constructed object nothing else refers to and that is listed nowhere.
+    unsafe fn discard(&self, slot: NonNull<T>) {
+        let _vacate = Vacate { core: self, slot };
+        // SAFETY: guaranteed by the caller; `_vacate` lists the slot as vacant afterwards.
+        unsafe { slot.as_ptr().drop_in_place() };
+        self.depot.lock().discarded += 1;
+    }
+
+    fn close(&self) {
+        self.env.closed.store(true, Ordering::Release);
+        let mut depot = self.depot.lock();
+        for cache in self.caches.iter() {
+            cache.with(|inner| {
+                depot.outside -= inner.items.len();
+                for slot in inner.items.drain(..) {
+                    depot.slab.push_idle(slot);
+                }
+            });
+        }
+        let taken = depot.slab.take_all_idle();
+        // They are outside the depot while being dropped; `discard` counts each back in.
+        depot.outside += taken.len();
+        drop(depot);
+        for slot in taken {
+            // SAFETY: the slot was idle, so it holds an object nobody refers to, and it was
+            // taken off the idle list. (`discard` lists it as vacant again.)
+            unsafe { self.discard(slot) };
+        }
+    }
+
+    fn stats(&self) -> PoolStats {
+        let depot = self.depot.lock();
+        let mut stats = PoolStats {
+            capacity: depot.slab.capacity(),
+            idle: depot.slab.idle(),
+            peak_in_use: depot.peak_outside,
+            created: depot.created,
+            growths: depot.growths,
+            exhausted: depot.exhausted,
+            discarded: depot.discarded,
+            ..PoolStats::default()
+        };
+        let (mut allocations, mut releases, mut detached) = (0u64, 0u64, 0u64);
+        for cache in self.caches.iter() {
+            cache.with(|inner| {
+                let c = &inner.counters;
+                stats.idle += inner.items.len();
+                allocations += c.allocations.get();
+                releases += c.releases.get();
+                detached += c.detached.get();
+                stats.created += c.created.get();
+            });
+        }
+        drop(depot);
+        stats.allocations = allocations;
+        stats.releases = releases;
+        stats.detached = detached;
+        stats.in_use = allocations.saturating_sub(releases + detached) as usize;
+        stats.finish()
+    }
+}
+
+impl<T> Drop for SharedCore<T> {
+    fn drop(&mut self) {
+        // Idle objects parked in caches go back to the slab, which drops every idle object.
+        let depot = self.depot.get_mut();
+        for cache in self.caches.iter_mut() {
+            cache.inner.with_mut(|inner| {
+                // SAFETY: `&mut self` means no other thread can use the cache.
+                let inner = unsafe { &mut *inner };
+                for slot in inner.items.drain(..) {
+                    depot.slab.push_idle(slot);
+                }
+            });
+        }
+    }
+}
+
+/// Lists a slot as vacant when dropped (also during a panic).
+struct Vacate<'a, T> {
+    core: &'a SharedCore<T>,
+    slot: NonNull<T>,
+}
+
+impl<T> Drop for Vacate<'_, T> {
+    fn drop(&mut self) {
+        let mut depot = self.core.depot.lock();
+        depot.outside -= 1;
+        depot.slab.push_vacant(self.slot);
+    }
+}
+
+/// Drops a lent object whose reset panicked.
+struct Discard<'a, T> {
+    core: &'a SharedCore<T>,
+    slot: NonNull<T>,
+    cache: &'a Cache<T>,
+}
+
+impl<T> Drop for Discard<'_, T> {
+    fn drop(&mut self) {
+        self.cache.with(|inner| inner.counters.on_release());
+        // SAFETY: only reached while unwinding out of `release`, which owns the lent object.
+        unsafe { self.core.discard(self.slot) };
+    }
+}
+
+impl<T> PoolKind for ThreadSafePool<T> {
+    type Item = T;
+}
+
+impl<T: Default + Reset + 'static> ThreadSafePool<T> {
+    /// A fixed pool of `capacity` objects, built on demand with `Default` and reset with
+    /// [`Reset`]. Use [`builder`](Self::builder) for growth, factories and more.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::ZeroCapacity`] for a capacity of 0, [`BuildError::CapacityTooLarge`] if
+    /// the slots do not fit in memory.
+    pub fn new(capacity: usize) -> Result<Self, BuildError> {
+        Self::builder().capacity(capacity).build()
+    }
+}
+
+impl<T> ThreadSafePool<T> {
+    /// A builder for a thread-safe pool (fixed unless `growth` or `max_capacity` is given).
+    pub fn builder() -> PoolBuilder<Self> {
+        PoolBuilder::new()
+    }
+
+    pub(crate) fn core(&self) -> &SharedCore<T> {
+        &self.core
+    }
+
+    /// Lends an object: one from this thread's cache if any, else from the shared depot, else
+    /// a new one (growing the pool if allowed).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Exhausted`] when every object is lent and the pool cannot grow;
+    /// [`PoolError::Closed`] after [`close`](Self::close).
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics, the panic propagates; the pool stays consistent.
+    #[inline]
+    pub fn allocate(&self) -> Result<Pooled<'_, T>, PoolError> {
+        let (slot, cache) = self.core.allocate()?;
+        Ok(Pooled::new(slot, Home::Shared(&self.core, cache)))
+    }
+
+    /// Like [`allocate`](Self::allocate), but the guard keeps the pool alive through the `Arc`
+    /// and is `'static + Send`: it can move into spawned threads and tasks.
+    ///
+    /// # Errors
+    ///
+    /// As for [`allocate`](Self::allocate).
+    pub fn allocate_owned(self: &Arc<Self>) -> Result<OwnedPooled<T>, PoolError> {
+        let (slot, _) = self.core.allocate()?;
+        Ok(OwnedPooled::new(slot, Arc::clone(self)))
+    }
+
+    /// How many objects the pool may hold now.
+    pub fn capacity(&self) -> usize {
+        self.core.depot.lock().slab.capacity()
+    }
+
+    /// Objects lent and not yet returned (summed over threads).
+    pub fn in_use(&self) -> usize {
+        self.core.stats().in_use
+    }
+
+    /// How many more allocations succeed before the pool must grow or report exhaustion.
+    pub fn available(&self) -> usize {
+        let stats = self.core.stats();
+        stats.capacity - stats.in_use
+    }
+
+    /// Constructed objects waiting, in the depot and in every thread's cache.
+    pub fn idle(&self) -> usize {
+        self.core.stats().idle
+    }
+
+    /// A snapshot of the pool's statistics (it briefly visits every thread's cache).
+    ///
+    /// `peak_in_use` is tracked at the shared depot: it counts objects parked in a thread's
+    /// cache as in use, so it can exceed the true peak by up to one cache per thread.
+    pub fn stats(&self) -> PoolStats {
+        self.core.stats()
+    }
+
+    /// Closes the pool: `allocate` returns [`PoolError::Closed`] from now on, idle objects are
+    /// dropped now, and objects still lent are dropped when their guards return them.
+    pub fn close(&self) {
+        self.core.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.core.env.is_closed()
+    }
+}
+
+impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<ThreadSafePool<T>, F, R> {
+    /// Builds the pool.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the setting to change: no or zero capacity, a maximum below the
+    /// capacity, a growth step of 0 or factor of at most 1.0, or a capacity too large.
+    ///
+    /// # Panics
+    ///
+    /// With `preallocate(true)`, a panic of the factory propagates.
+    pub fn build(self) -> Result<ThreadSafePool<T>, BuildError> {
+        let (settings, hooks) = self.into_parts();
+        let config = settings.check::<T>(Kind::Either)?;
+        Ok(ThreadSafePool { core: SharedCore::new(config, hooks)? })
+    }
+}
+
+impl<T> fmt::Debug for ThreadSafePool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stats = self.core.stats();
+        f.debug_struct("ThreadSafePool")
+            .field("capacity", &stats.capacity)
+            .field("in_use", &stats.in_use)
+            .field("idle", &stats.idle)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}

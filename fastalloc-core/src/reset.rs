@@ -1,0 +1,258 @@
+//! The [`Reset`] trait: how a pooled object goes back to its fresh state.
+
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, LinkedList, VecDeque};
+use std::hash::BuildHasher;
+
+/// Puts an object back into its "fresh" state, keeping whatever memory it has allocated.
+///
+/// A pool calls `reset` when a guard is dropped, before the object waits for its next user, so
+/// an idle object never holds the previous caller's data. Keeping capacity is the point: a
+/// pooled `Vec<u8>` that grew to 4 KiB stays 4 KiB and the next user writes into it without
+/// calling the allocator. Containers are therefore *cleared*, not replaced.
+///
+/// Numbers reset to zero, `bool` to `false`, `char` to `'\0'`, `Option` to `None`, arrays and
+/// tuples element by element, and `Box<T>` resets the `T` inside (keeping the box).
+///
+/// Most structs can derive it with `#[derive(Reset)]` from the `fastalloc` crate, field by field.
+///
+/// # Examples
+///
+/// ```
+/// use fastalloc_core::Reset;
+///
+/// let mut buffer: Vec<u8> = Vec::with_capacity(4096);
+/// buffer.extend_from_slice(b"request data");
+/// buffer.reset();
+/// assert!(buffer.is_empty());
+/// assert!(buffer.capacity() >= 4096); // the memory is kept for the next user
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `Reset`, so a pool cannot put it back in its fresh state",
+    label = "this type needs `Reset`",
+    note = "derive it with `#[derive(Reset)]`, implement `fastalloc::Reset` by hand, \
+            or give the pool builder a `.reset_with(|value| ...)` closure"
+)]
+pub trait Reset {
+    /// Returns `self` to its fresh state, keeping allocated capacity.
+    fn reset(&mut self);
+}
+
+macro_rules! reset_to {
+    ($value:expr => $($ty:ty),* $(,)?) => {
+        $(
+            impl Reset for $ty {
+                #[inline]
+                fn reset(&mut self) {
+                    *self = $value;
+                }
+            }
+        )*
+    };
+}
+
+reset_to!(0 => u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+reset_to!(0.0 => f32, f64);
+reset_to!(false => bool);
+reset_to!('\0' => char);
+
+impl Reset for () {
+    #[inline]
+    fn reset(&mut self) {}
+}
+
+macro_rules! reset_by_clear {
+    ($({$($gen:tt)*} $ty:ty),* $(,)?) => {
+        $(
+            impl<$($gen)*> Reset for $ty {
+                #[inline]
+                fn reset(&mut self) {
+                    self.clear();
+                }
+            }
+        )*
+    };
+}
+
+reset_by_clear! {
+    {} String,
+    {T} Vec<T>,
+    {T} VecDeque<T>,
+    {T} LinkedList<T>,
+    {T} BinaryHeap<T>,
+    {K, V} BTreeMap<K, V>,
+    {T} BTreeSet<T>,
+    {K, V, S: BuildHasher} HashMap<K, V, S>,
+    {T, S: BuildHasher} HashSet<T, S>,
+    {} std::ffi::OsString,
+    {} std::path::PathBuf,
+}
+
+impl<T> Reset for Option<T> {
+    #[inline]
+    fn reset(&mut self) {
+        *self = None;
+    }
+}
+
+impl<T: Reset + ?Sized> Reset for Box<T> {
+    #[inline]
+    fn reset(&mut self) {
+        (**self).reset();
+    }
+}
+
+impl<T: Reset> Reset for [T] {
+    #[inline]
+    fn reset(&mut self) {
+        for item in self {
+            item.reset();
+        }
+    }
+}
+
+impl<T: Reset, const N: usize> Reset for [T; N] {
+    #[inline]
+    fn reset(&mut self) {
+        self.as_mut_slice().reset();
+    }
+}
+
+impl<T: Reset> Reset for std::cell::Cell<T>
+where
+    T: Copy,
+{
+    #[inline]
+    fn reset(&mut self) {
+        self.get_mut().reset();
+    }
+}
+
+impl<T: Reset + ?Sized> Reset for std::cell::RefCell<T> {
+    #[inline]
+    fn reset(&mut self) {
+        self.get_mut().reset();
+    }
+}
+
+impl<T: Reset + ?Sized> Reset for std::sync::Mutex<T> {
+    /// Resets the value inside; a poisoned mutex is reset too and stays usable.
+    #[inline]
+    fn reset(&mut self) {
+        self.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).reset();
+    }
+}
+
+impl<T: Reset + ?Sized> Reset for std::sync::RwLock<T> {
+    #[inline]
+    fn reset(&mut self) {
+        self.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).reset();
+    }
+}
+
+impl<T: ?Sized> Reset for std::marker::PhantomData<T> {
+    #[inline]
+    fn reset(&mut self) {}
+}
+
+impl<T: Reset> Reset for std::num::Wrapping<T> {
+    #[inline]
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
+
+impl Reset for std::time::Duration {
+    #[inline]
+    fn reset(&mut self) {
+        *self = std::time::Duration::ZERO;
+    }
+}
+
+macro_rules! reset_tuple {
+    ($($name:ident . $idx:tt),+) => {
+        impl<$($name: Reset),+> Reset for ($($name,)+) {
+            #[inline]
+            fn reset(&mut self) {
+                $(self.$idx.reset();)+
+            }
+        }
+    };
+}
+
+reset_tuple!(A.0);
+reset_tuple!(A.0, B.1);
+reset_tuple!(A.0, B.1, C.2);
+reset_tuple!(A.0, B.1, C.2, D.3);
+reset_tuple!(A.0, B.1, C.2, D.3, E.4);
+reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5);
+reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6);
+reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7);
+reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8);
+reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9);
+reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9, K.10);
+reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9, K.10, L.11);
+
+#[cfg(test)]
+mod tests {
+    use super::Reset;
+    use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+    #[test]
+    fn numbers_and_flags_go_to_zero() {
+        let mut values = (5u8, -3i64, 2.5f64, true, 'x', 9usize);
+        values.reset();
+        assert_eq!(values, (0, 0, 0.0, false, '\0', 0));
+    }
+
+    #[test]
+    fn containers_are_cleared_and_keep_capacity() {
+        let mut v: Vec<u32> = (0..100).collect();
+        let cap = v.capacity();
+        v.reset();
+        assert!(v.is_empty());
+        assert_eq!(v.capacity(), cap);
+
+        let mut s = String::with_capacity(64);
+        s.push_str("hello");
+        s.reset();
+        assert!(s.is_empty());
+        assert!(s.capacity() >= 64);
+
+        let mut m: HashMap<u32, u32> = (0..50).map(|i| (i, i)).collect();
+        let cap = m.capacity();
+        m.reset();
+        assert!(m.is_empty());
+        assert_eq!(m.capacity(), cap);
+
+        let mut d: VecDeque<u8> = VecDeque::from(vec![1, 2, 3]);
+        d.reset();
+        assert!(d.is_empty());
+
+        let mut set: HashSet<i32> = [1, 2].into_iter().collect();
+        set.reset();
+        assert!(set.is_empty());
+
+        let mut b: BTreeMap<u8, u8> = [(1, 1)].into_iter().collect();
+        b.reset();
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn option_box_array_reset() {
+        let mut o = Some(3);
+        o.reset();
+        assert_eq!(o, None);
+
+        let mut b = Box::new(vec![1, 2, 3]);
+        b.reset();
+        assert!(b.is_empty());
+
+        let mut a = [[1u8; 4]; 3];
+        a.reset();
+        assert_eq!(a, [[0; 4]; 3]);
+
+        let mut m = std::sync::Mutex::new(String::from("x"));
+        m.reset();
+        assert!(m.get_mut().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,246 @@
+//! Statistics: cheap counters kept by every pool and the [`PoolStats`] snapshot they produce.
+
+use std::cell::Cell;
+use std::fmt;
+
+use crate::sync::{AtomicU64, Ordering};
+
+/// A snapshot of a pool's counters, taken by `stats()`.
+///
+/// Statistics are always on. On the hot path they are plain increments of counters that only
+/// the owning thread writes, so they cost a few instructions per operation (the `stats`
+/// benchmark measures it).
+///
+/// The `Display` impl prints a small table:
+///
+/// ```
+/// use fastalloc_core::FixedPool;
+///
+/// let pool: FixedPool<Vec<u8>> = FixedPool::new(4).unwrap();
+/// drop(pool.allocate().unwrap());
+/// let stats = pool.stats();
+/// assert_eq!(stats.allocations, 1);
+/// assert_eq!(stats.releases, 1);
+/// println!("{stats}");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// How many objects the pool may hold now (it can rise when the pool grows).
+    pub capacity: usize,
+    /// Objects handed out and not yet returned.
+    pub in_use: usize,
+    /// Constructed objects waiting to be handed out.
+    pub idle: usize,
+    /// The highest `in_use` seen.
+    pub peak_in_use: usize,
+    /// Successful `allocate` calls.
+    pub allocations: u64,
+    /// Guards returned to the pool (whether the object was kept or discarded).
+    pub releases: u64,
+    /// Objects built by the factory (or `Default`).
+    pub created: u64,
+    /// Allocations served by an object that was already built.
+    pub reused: u64,
+    /// Times the pool grew.
+    pub growths: u64,
+    /// `allocate` calls that failed with `PoolError::Exhausted`.
+    pub exhausted: u64,
+    /// Objects taken out of the pool for good with `Pooled::detach`.
+    pub detached: u64,
+    /// Objects the pool dropped instead of keeping: a reset panicked, or the pool was closed.
+    pub discarded: u64,
+    /// Tasks waiting for an object right now (async pools only; 0 elsewhere).
+    pub waiting: usize,
+    /// Allocations that had to wait for an object (async pools only; 0 elsewhere).
+    pub waits: u64,
+}
+
+impl PoolStats {
+    /// The share of allocations served by reusing an object, from 0.0 to 1.0.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn reuse_ratio(&self) -> f64 {
+        if self.allocations == 0 {
+            0.0
+        } else {
+            self.reused as f64 / self.allocations as f64
+        }
+    }
+}
+
+impl fmt::Display for PoolStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: [(&str, String); 14] = [
+            ("capacity", self.capacity.to_string()),
+            ("in use", self.in_use.to_string()),
+            ("idle", self.idle.to_string()),
+            ("peak in use", self.peak_in_use.to_string()),
+            ("allocations", self.allocations.to_string()),
+            ("releases", self.releases.to_string()),
+            ("created", self.created.to_string()),
+            ("reused", format!("{} ({:.1}%)", self.reused, self.reuse_ratio() * 100.0)),
+            ("growths", self.growths.to_string()),
+            ("exhausted", self.exhausted.to_string()),
+            ("detached", self.detached.to_string()),
+            ("discarded", self.discarded.to_string()),
+            ("waiting", self.waiting.to_string()),
+            ("waits", self.waits.to_string()),
+        ];
+        let width = rows.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        writeln!(f, "+-------------+-{}-+", "-".repeat(width))?;
+        for (name, value) in &rows {
+            writeln!(f, "| {name:<11} | {value:>width$} |")?;
+        }
+        write!(f, "+-------------+-{}-+", "-".repeat(width))
+    }
+}
+
+/// A counter that only one thread writes.
+///
+/// `Cell<u64>` for pools that never leave their thread; [`OwnedCounter`] where other threads
+/// read the counter for `stats()` (a relaxed load and store, never a read-modify-write, so it
+/// costs what a plain increment costs).
+pub(crate) trait Counter: Default {
+    fn get(&self) -> u64;
+    fn set(&self, value: u64);
+
+    #[inline]
+    fn add(&self, n: u64) {
+        self.set(self.get().wrapping_add(n));
+    }
+
+    #[inline]
+    fn sub(&self, n: u64) {
+        self.set(self.get().wrapping_sub(n));
+    }
+}
+
+impl Counter for Cell<u64> {
+    #[inline]
+    fn get(&self) -> u64 {
+        Cell::get(self)
+    }
+
+    #[inline]
+    fn set(&self, value: u64) {
+        Cell::set(self, value);
+    }
+}
+
+/// A counter written by one thread and read by any.
+#[derive(Debug, Default)]
+pub(crate) struct OwnedCounter(AtomicU64);
+
+impl Counter for OwnedCounter {
+    #[inline]
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    fn set(&self, value: u64) {
+        self.0.store(value, Ordering::Relaxed);
+    }
+}
+
+/// The counters of one single-threaded pool, or of one thread's part of a pool.
+#[derive(Debug, Default)]
+pub(crate) struct Counters<C> {
+    pub(crate) allocations: C,
+    pub(crate) releases: C,
+    pub(crate) created: C,
+    pub(crate) growths: C,
+    pub(crate) exhausted: C,
+    pub(crate) detached: C,
+    pub(crate) discarded: C,
+    pub(crate) in_use: C,
+    pub(crate) peak_in_use: C,
+}
+
+impl<C: Counter> Counters<C> {
+    /// Records one successful allocation.
+    #[inline]
+    pub(crate) fn on_allocate(&self) {
+        self.allocations.add(1);
+        let in_use = self.in_use.get() + 1;
+        self.in_use.set(in_use);
+        if in_use > self.peak_in_use.get() {
+            self.peak_in_use.set(in_use);
+        }
+    }
+
+    /// Records one object coming back (kept or discarded).
+    #[inline]
+    pub(crate) fn on_release(&self) {
+        self.releases.add(1);
+        self.in_use.sub(1);
+    }
+
+    /// Records one object taken out for good.
+    #[inline]
+    pub(crate) fn on_detach(&self) {
+        self.detached.add(1);
+        self.in_use.sub(1);
+    }
+
+    /// Adds these counters into a snapshot (the fields that are plain sums).
+    pub(crate) fn add_to(&self, stats: &mut PoolStats) {
+        stats.allocations += self.allocations.get();
+        stats.releases += self.releases.get();
+        stats.created += self.created.get();
+        stats.growths += self.growths.get();
+        stats.exhausted += self.exhausted.get();
+        stats.detached += self.detached.get();
+        stats.discarded += self.discarded.get();
+        stats.in_use += self.in_use.get() as usize;
+        stats.peak_in_use += self.peak_in_use.get() as usize;
+    }
+}
+
+impl PoolStats {
+    /// Fills in the fields derived from the others.
+    pub(crate) fn finish(mut self) -> Self {
+        self.reused = self.allocations.saturating_sub(self.created);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_a_table_with_every_counter() {
+        let stats = PoolStats {
+            capacity: 8,
+            allocations: 10,
+            created: 2,
+            ..PoolStats::default()
+        }
+        .finish();
+        let table = stats.to_string();
+        for name in ["capacity", "in use", "idle", "peak in use", "reused", "discarded", "waits"] {
+            assert!(table.contains(name), "{name} missing from\n{table}");
+        }
+        assert!(table.contains("8 (80.0%)"), "{table}");
+        assert_eq!(stats.reused, 8);
+    }
+
+    #[test]
+    fn reuse_ratio_of_nothing_is_zero() {
+        assert!(PoolStats::default().reuse_ratio().abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn counters_track_peak() {
+        let c: Counters<Cell<u64>> = Counters::default();
+        c.on_allocate();
+        c.on_allocate();
+        c.on_release();
+        c.on_allocate();
+        c.on_detach();
+        let mut s = PoolStats::default();
+        c.add_to(&mut s);
+        assert_eq!((s.in_use, s.peak_in_use, s.allocations), (1, 2, 3));
+    }
+}

@@ -1,0 +1,1 @@
+//! Unit tests that need the crate internals, and loom models (under `cfg(loom)`).
