@@ -70,7 +70,12 @@ pub struct PoolBuilder<P, F = UseDefault, R = UseReset> {
 
 impl<P> PoolBuilder<P> {
     pub(crate) fn new() -> Self {
-        Self { settings: Settings::default(), factory: UseDefault, reset: UseReset, _pool: PhantomData }
+        Self {
+            settings: Settings::default(),
+            factory: UseDefault,
+            reset: UseReset,
+            _pool: PhantomData,
+        }
     }
 }
 
@@ -133,7 +138,10 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
         F: FactorySource<P::Item>,
         R: ResetSource<P::Item>,
     {
-        let hooks = Hooks { factory: self.factory.into_factory(), reset: self.reset.into_reset() };
+        let hooks = Hooks {
+            factory: self.factory.into_factory(),
+            reset: self.reset.into_reset(),
+        };
         (self.settings, hooks)
     }
 }

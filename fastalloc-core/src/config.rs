@@ -119,7 +119,10 @@ impl Settings {
             (Some(_), None) => MAX_OBJECTS,
         };
         if max_capacity < capacity {
-            return Err(BuildError::MaxBelowCapacity { capacity, max_capacity });
+            return Err(BuildError::MaxBelowCapacity {
+                capacity,
+                max_capacity,
+            });
         }
         let bytes_limit = isize::MAX as usize / std::mem::size_of::<T>().max(1);
         for value in [capacity, max_capacity] {
@@ -127,7 +130,12 @@ impl Settings {
                 return Err(BuildError::CapacityTooLarge { capacity: value });
             }
         }
-        Ok(Config { capacity, max_capacity, growth, preallocate: self.preallocate })
+        Ok(Config {
+            capacity,
+            max_capacity,
+            growth,
+            preallocate: self.preallocate,
+        })
     }
 }
 
@@ -144,32 +152,63 @@ mod tests {
     use super::*;
 
     fn settings(capacity: usize) -> Settings {
-        Settings { capacity: Some(capacity), ..Settings::default() }
+        Settings {
+            capacity: Some(capacity),
+            ..Settings::default()
+        }
     }
 
     #[test]
     fn growth_steps() {
         assert_eq!(Growth::Linear(10).next(5), 15);
         assert_eq!(Growth::Exponential(2.0).next(5), 10);
-        assert_eq!(Growth::Exponential(1.01).next(5), 6, "always at least one more");
+        assert_eq!(
+            Growth::Exponential(1.01).next(5),
+            6,
+            "always at least one more"
+        );
         assert_eq!(Growth::Linear(usize::MAX).next(5), usize::MAX);
         assert_eq!(Growth::Exponential(1e300).next(5), usize::MAX);
     }
 
     #[test]
     fn bad_settings_are_rejected() {
-        assert_eq!(Settings::default().check::<u8>(Kind::Fixed), Err(BuildError::MissingCapacity));
-        assert_eq!(settings(0).check::<u8>(Kind::Fixed), Err(BuildError::ZeroCapacity));
-        let s = Settings { max_capacity: Some(4), ..settings(8) };
+        assert_eq!(
+            Settings::default().check::<u8>(Kind::Fixed),
+            Err(BuildError::MissingCapacity)
+        );
+        assert_eq!(
+            settings(0).check::<u8>(Kind::Fixed),
+            Err(BuildError::ZeroCapacity)
+        );
+        let s = Settings {
+            max_capacity: Some(4),
+            ..settings(8)
+        };
         assert_eq!(
             s.check::<u8>(Kind::Growing),
-            Err(BuildError::MaxBelowCapacity { capacity: 8, max_capacity: 4 })
+            Err(BuildError::MaxBelowCapacity {
+                capacity: 8,
+                max_capacity: 4
+            })
         );
-        assert_eq!(s.check::<u8>(Kind::Fixed), Err(BuildError::FixedPoolCannotGrow));
-        let s = Settings { growth: Some(Growth::Linear(0)), ..settings(8) };
-        assert_eq!(s.check::<u8>(Kind::Growing), Err(BuildError::ZeroGrowthStep));
+        assert_eq!(
+            s.check::<u8>(Kind::Fixed),
+            Err(BuildError::FixedPoolCannotGrow)
+        );
+        let s = Settings {
+            growth: Some(Growth::Linear(0)),
+            ..settings(8)
+        };
+        assert_eq!(
+            s.check::<u8>(Kind::Growing),
+            Err(BuildError::ZeroGrowthStep)
+        );
         for factor in [1.0, 0.5, f64::NAN, f64::INFINITY] {
-            let s = Settings { growth: Some(Growth::Exponential(factor)), ..settings(8) };
+            let s = Settings {
+                growth: Some(Growth::Exponential(factor)),
+                ..settings(8)
+            };
             assert!(matches!(
                 s.check::<u8>(Kind::Growing),
                 Err(BuildError::GrowthFactorTooSmall { .. })
@@ -177,7 +216,9 @@ mod tests {
         }
         assert_eq!(
             settings(usize::MAX).check::<u8>(Kind::Fixed),
-            Err(BuildError::CapacityTooLarge { capacity: usize::MAX })
+            Err(BuildError::CapacityTooLarge {
+                capacity: usize::MAX
+            })
         );
     }
 
@@ -190,7 +231,10 @@ mod tests {
         assert_eq!(growing.max_capacity, MAX_OBJECTS);
         let either = settings(4).check::<u8>(Kind::Either).unwrap();
         assert_eq!(either.growth, None);
-        let capped = Settings { max_capacity: Some(9), ..settings(4) };
+        let capped = Settings {
+            max_capacity: Some(9),
+            ..settings(4)
+        };
         let capped = capped.check::<u8>(Kind::Either).unwrap();
         assert_eq!(capped.grown(4), Some(8));
         assert_eq!(capped.grown(8), Some(9));

@@ -97,14 +97,17 @@ impl fmt::Display for BuildError {
             BuildError::ZeroCapacity => f.write_str(
                 "capacity must be at least 1: a pool of zero objects can never hand one out",
             ),
-            BuildError::MaxBelowCapacity { capacity, max_capacity } => write!(
+            BuildError::MaxBelowCapacity {
+                capacity,
+                max_capacity,
+            } => write!(
                 f,
                 "max_capacity ({max_capacity}) is below the initial capacity ({capacity}): \
                  raise `max_capacity` to at least {capacity} or lower `capacity`"
             ),
-            BuildError::ZeroGrowthStep => f.write_str(
-                "`Growth::Linear(0)` never adds an object: use a step of at least 1",
-            ),
+            BuildError::ZeroGrowthStep => {
+                f.write_str("`Growth::Linear(0)` never adds an object: use a step of at least 1")
+            }
             BuildError::GrowthFactorTooSmall { factor } => write!(
                 f,
                 "growth factor {factor} does not grow the pool: `Growth::Exponential` needs a \

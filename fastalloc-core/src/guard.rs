@@ -60,7 +60,11 @@ unsafe impl<T: Sync> Sync for Pooled<'_, T> {}
 
 impl<'a, T> Pooled<'a, T> {
     pub(crate) fn new(slot: NonNull<T>, home: Home<'a, T>) -> Self {
-        Self { slot, home, _not_send: PhantomData }
+        Self {
+            slot,
+            home,
+            _not_send: PhantomData,
+        }
     }
 
     /// Takes the object out of the pool for good. The pool does not reset it, and its slot

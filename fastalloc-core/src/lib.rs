@@ -46,7 +46,9 @@ mod sync;
 #[cfg(test)]
 mod tests;
 
-pub use builder::{FactorySource, PoolBuilder, PoolKind, ResetSource, UseDefault, UseReset, WithFactory, WithReset};
+pub use builder::{
+    FactorySource, PoolBuilder, PoolKind, ResetSource, UseDefault, UseReset, WithFactory, WithReset,
+};
 pub use config::Growth;
 pub use error::{BuildError, PoolError};
 pub use guard::{OwnedPooled, Pooled};

@@ -138,14 +138,18 @@ impl<T: Reset + ?Sized> Reset for std::sync::Mutex<T> {
     /// Resets the value inside; a poisoned mutex is reset too and stays usable.
     #[inline]
     fn reset(&mut self) {
-        self.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).reset();
+        self.get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .reset();
     }
 }
 
 impl<T: Reset + ?Sized> Reset for std::sync::RwLock<T> {
     #[inline]
     fn reset(&mut self) {
-        self.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).reset();
+        self.get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .reset();
     }
 }
 

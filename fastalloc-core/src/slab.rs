@@ -33,7 +33,9 @@ impl<T> Chunk<T> {
         slots.resize_with(len, MaybeUninit::uninit);
         let slots = Box::into_raw(slots.into_boxed_slice());
         // SAFETY: `Box::into_raw` never returns null.
-        Some(Self { slots: unsafe { NonNull::new_unchecked(slots) } })
+        Some(Self {
+            slots: unsafe { NonNull::new_unchecked(slots) },
+        })
     }
 
     fn len(&self) -> usize {
@@ -69,12 +71,19 @@ impl<T> FreeList<T> {
         let mut entries = Vec::new();
         entries.try_reserve_exact(len).ok()?;
         entries.resize(len, std::ptr::null_mut());
-        Some(Self { entries, idle: 0, vacant: 0 })
+        Some(Self {
+            entries,
+            idle: 0,
+            vacant: 0,
+        })
     }
 
     #[inline]
     fn push_idle(&mut self, slot: NonNull<T>) {
-        debug_assert!(self.idle + self.vacant < self.entries.len(), "free list overflow");
+        debug_assert!(
+            self.idle + self.vacant < self.entries.len(),
+            "free list overflow"
+        );
         self.entries[self.idle] = slot.as_ptr();
         self.idle += 1;
     }
@@ -87,7 +96,10 @@ impl<T> FreeList<T> {
     }
 
     fn push_vacant(&mut self, slot: NonNull<T>) {
-        debug_assert!(self.idle + self.vacant < self.entries.len(), "free list overflow");
+        debug_assert!(
+            self.idle + self.vacant < self.entries.len(),
+            "free list overflow"
+        );
         self.vacant += 1;
         let at = self.entries.len() - self.vacant;
         self.entries[at] = slot.as_ptr();
@@ -142,7 +154,13 @@ impl<T> Slab<T> {
     pub(crate) fn new(config: Config) -> Option<Self> {
         let chunk = Chunk::new(config.capacity)?;
         let free = FreeList::with_len(config.capacity)?;
-        Some(Self { chunks: vec![chunk], free, fresh: 0, capacity: config.capacity, config })
+        Some(Self {
+            chunks: vec![chunk],
+            free,
+            fresh: 0,
+            capacity: config.capacity,
+            config,
+        })
     }
 
     pub(crate) fn capacity(&self) -> usize {

@@ -78,7 +78,10 @@ impl fmt::Display for PoolStats {
             ("allocations", self.allocations.to_string()),
             ("releases", self.releases.to_string()),
             ("created", self.created.to_string()),
-            ("reused", format!("{} ({:.1}%)", self.reused, self.reuse_ratio() * 100.0)),
+            (
+                "reused",
+                format!("{} ({:.1}%)", self.reused, self.reuse_ratio() * 100.0),
+            ),
             ("growths", self.growths.to_string()),
             ("exhausted", self.exhausted.to_string()),
             ("detached", self.detached.to_string()),
@@ -149,6 +152,8 @@ pub(crate) struct Counters<C> {
     pub(crate) allocations: C,
     pub(crate) releases: C,
     pub(crate) created: C,
+    /// Of `created`, the objects built up front by `preallocate` (not by an allocation).
+    pub(crate) prebuilt: C,
     pub(crate) growths: C,
     pub(crate) exhausted: C,
     pub(crate) detached: C,
@@ -188,20 +193,16 @@ impl<C: Counter> Counters<C> {
         stats.allocations += self.allocations.get();
         stats.releases += self.releases.get();
         stats.created += self.created.get();
+        stats.reused += self
+            .allocations
+            .get()
+            .saturating_sub(self.created.get().saturating_sub(self.prebuilt.get()));
         stats.growths += self.growths.get();
         stats.exhausted += self.exhausted.get();
         stats.detached += self.detached.get();
         stats.discarded += self.discarded.get();
         stats.in_use += self.in_use.get() as usize;
         stats.peak_in_use += self.peak_in_use.get() as usize;
-    }
-}
-
-impl PoolStats {
-    /// Fills in the fields derived from the others.
-    pub(crate) fn finish(mut self) -> Self {
-        self.reused = self.allocations.saturating_sub(self.created);
-        self
     }
 }
 
@@ -215,11 +216,19 @@ mod tests {
             capacity: 8,
             allocations: 10,
             created: 2,
+            reused: 8,
             ..PoolStats::default()
-        }
-        .finish();
+        };
         let table = stats.to_string();
-        for name in ["capacity", "in use", "idle", "peak in use", "reused", "discarded", "waits"] {
+        for name in [
+            "capacity",
+            "in use",
+            "idle",
+            "peak in use",
+            "reused",
+            "discarded",
+            "waits",
+        ] {
             assert!(table.contains(name), "{name} missing from\n{table}");
         }
         assert!(table.contains("8 (80.0%)"), "{table}");

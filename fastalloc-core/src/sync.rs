@@ -69,14 +69,20 @@ impl<T> Mutex<T> {
         return self.0.lock();
         // A poisoned loom mutex means a model already panicked; keep going so loom reports it.
         #[cfg(loom)]
-        return self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        return self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 
     pub(crate) fn get_mut(&mut self) -> &mut T {
         #[cfg(not(loom))]
         return self.0.get_mut();
         #[cfg(loom)]
-        return self.0.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        return self
+            .0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 }
 
@@ -118,7 +124,9 @@ mod loom_tls {
 
     impl<T: Send> ThreadLocal<T> {
         pub(crate) fn new() -> Self {
-            Self { entries: Mutex::new(Vec::new()) }
+            Self {
+                entries: Mutex::new(Vec::new()),
+            }
         }
 
         pub(crate) fn get(&self) -> Option<&T> {
@@ -137,7 +145,10 @@ mod loom_tls {
             }
             let boxed = Box::new(create());
             let ptr: *const T = &*boxed;
-            self.entries.lock().unwrap().push((loom::thread::current().id(), boxed));
+            self.entries
+                .lock()
+                .unwrap()
+                .push((loom::thread::current().id(), boxed));
             // SAFETY: as in `get`: the box is kept, unmoved, until `self` is dropped.
             unsafe { &*ptr }
         }
@@ -147,13 +158,20 @@ mod loom_tls {
             T: Sync,
         {
             let entries = self.entries.lock().unwrap();
-            let ptrs: Vec<*const T> = entries.iter().map(|(_, value)| &**value as *const T).collect();
+            let ptrs: Vec<*const T> = entries
+                .iter()
+                .map(|(_, value)| &**value as *const T)
+                .collect();
             // SAFETY: as in `get`.
             ptrs.into_iter().map(|ptr| unsafe { &*ptr })
         }
 
         pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
-            self.entries.get_mut().unwrap().iter_mut().map(|(_, value)| &mut **value)
+            self.entries
+                .get_mut()
+                .unwrap()
+                .iter_mut()
+                .map(|(_, value)| &mut **value)
         }
     }
 }

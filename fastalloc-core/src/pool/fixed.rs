@@ -76,7 +76,9 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<FixedPool<T>, F, R> 
     pub fn build(self) -> Result<FixedPool<T>, BuildError> {
         let (settings, hooks) = self.into_parts();
         let config = settings.check::<T>(Kind::Fixed)?;
-        Ok(FixedPool { core: LocalCore::new(config, SingleEnv::new(hooks))? })
+        Ok(FixedPool {
+            core: LocalCore::new(config, SingleEnv::new(hooks))?,
+        })
     }
 }
 

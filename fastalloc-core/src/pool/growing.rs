@@ -76,7 +76,9 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<GrowingPool<T>, F, R
     pub fn build(self) -> Result<GrowingPool<T>, BuildError> {
         let (settings, hooks) = self.into_parts();
         let config = settings.check::<T>(Kind::Growing)?;
-        Ok(GrowingPool { core: LocalCore::new(config, SingleEnv::new(hooks))? })
+        Ok(GrowingPool {
+            core: LocalCore::new(config, SingleEnv::new(hooks))?,
+        })
     }
 }
 

@@ -31,7 +31,10 @@ pub(crate) struct SingleEnv<T> {
 
 impl<T> SingleEnv<T> {
     pub(crate) fn new(hooks: Hooks<T>) -> Self {
-        Self { hooks, closed: Cell::new(false) }
+        Self {
+            hooks,
+            closed: Cell::new(false),
+        }
     }
 }
 
@@ -62,7 +65,10 @@ pub(crate) struct SharedEnv<T> {
 
 impl<T> SharedEnv<T> {
     pub(crate) fn new(hooks: Hooks<T>) -> Self {
-        Self { hooks, closed: AtomicBool::new(false) }
+        Self {
+            hooks,
+            closed: AtomicBool::new(false),
+        }
     }
 
     #[inline]
@@ -108,9 +114,14 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// Propagates a panic of the factory while preallocating (objects built so far are
     /// dropped).
     pub(crate) fn new(config: Config, env: E) -> Result<Self, BuildError> {
-        let slab =
-            Slab::new(config).ok_or(BuildError::CapacityTooLarge { capacity: config.capacity })?;
-        let core = Self { slab: UnsafeCell::new(slab), stats: Counters::default(), env };
+        let slab = Slab::new(config).ok_or(BuildError::CapacityTooLarge {
+            capacity: config.capacity,
+        })?;
+        let core = Self {
+            slab: UnsafeCell::new(slab),
+            stats: Counters::default(),
+            env,
+        };
         if config.preallocate {
             for _ in 0..config.capacity {
                 let Some(EmptySlot::Found(slot)) = core.with_slab(Slab::take_empty) else {
@@ -118,6 +129,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
                 };
                 core.construct(slot);
                 core.stats.created.add(1);
+                core.stats.prebuilt.add(1);
                 core.with_slab(|slab| slab.push_idle(slot));
             }
         }
@@ -155,7 +167,9 @@ impl<T, E: Env<T>> LocalCore<T, E> {
             }
             None => {
                 self.stats.exhausted.add(1);
-                return Err(PoolError::Exhausted { capacity: self.capacity() });
+                return Err(PoolError::Exhausted {
+                    capacity: self.capacity(),
+                });
             }
         };
         self.construct(slot);
@@ -233,7 +247,10 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// Drops every idle object (counted as discarded).
     pub(crate) fn drop_idle(&self) {
         let taken = self.with_slab(Slab::take_all_idle);
-        let mut rest = Requeue { core: self, rest: taken.into_iter() };
+        let mut rest = Requeue {
+            core: self,
+            rest: taken.into_iter(),
+        };
         while let Some(slot) = rest.rest.next() {
             // SAFETY: the slot was idle: it holds an object nothing refers to, and it was
             // taken off the idle list.
@@ -263,9 +280,13 @@ impl<T, E: Env<T>> LocalCore<T, E> {
 
     /// A snapshot of this core's counters and sizes.
     pub(crate) fn stats(&self) -> PoolStats {
-        let mut stats = PoolStats { capacity: self.capacity(), idle: self.idle(), ..PoolStats::default() };
+        let mut stats = PoolStats {
+            capacity: self.capacity(),
+            idle: self.idle(),
+            ..PoolStats::default()
+        };
         self.stats.add_to(&mut stats);
-        stats.finish()
+        stats
     }
 }
 

@@ -31,7 +31,10 @@ macro_rules! single_thread_pool_methods {
         #[inline]
         pub fn allocate(&self) -> Result<crate::Pooled<'_, T>, crate::PoolError> {
             let slot = self.core.allocate()?;
-            Ok(crate::Pooled::new(slot, crate::guard::Home::Single(&self.core)))
+            Ok(crate::Pooled::new(
+                slot,
+                crate::guard::Home::Single(&self.core),
+            ))
         }
 
         /// How many objects the pool may hold now.

@@ -1,6 +1,6 @@
 //! [`ThreadLocalPool`]: one handle, a separate single-threaded pool per thread.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use thread_local::ThreadLocal;
@@ -56,6 +56,10 @@ struct Shared<T: Send> {
 /// One thread's part of the pool.
 struct PerThread<T> {
     core: LocalCore<T, Arc<SharedEnv<T>>>,
+    /// The owning thread has not registered its exit hook yet: true for a new entry, and set
+    /// again by the hook, because the `thread_local` crate gives an exited thread's entry to
+    /// the next new thread.
+    hook_pending: Cell<bool>,
 }
 
 // SAFETY: a `PerThread` owns objects of type `T` (so moving it needs `T: Send`); it moves
@@ -63,7 +67,8 @@ struct PerThread<T> {
 // the old one exited, never while another thread uses it.
 unsafe impl<T: Send> Send for PerThread<T> {}
 // SAFETY: other threads only read the counters (`OwnedCounter`, atomics) through
-// `ThreadLocal::iter`; the slab is touched only by the owning thread (`ThreadLocal::get`).
+// `ThreadLocal::iter`; the slab and `hook_pending` are touched only by the owning thread
+// (`ThreadLocal::get`).
 unsafe impl<T: Send> Sync for PerThread<T> {}
 
 type ExitHook = Box<dyn FnOnce()>;
@@ -113,31 +118,36 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             config,
             locals: ThreadLocal::new(),
         };
-        Self { shared: Arc::new(shared) }
+        Self {
+            shared: Arc::new(shared),
+        }
     }
 
     /// The calling thread's part, made (and its exit hook registered) on first use.
     #[inline]
     fn local(&self) -> Result<&LocalCore<T, Arc<SharedEnv<T>>>, PoolError> {
         match self.shared.locals.get() {
-            Some(local) => Ok(&local.core),
-            None => self.local_slow(),
+            Some(local) if !local.hook_pending.get() => Ok(&local.core),
+            _ => self.local_slow(),
         }
     }
 
     #[cold]
     fn local_slow(&self) -> Result<&LocalCore<T, Arc<SharedEnv<T>>>, PoolError> {
-        let mut created = false;
         let local = self
             .shared
             .locals
             .get_or_try(|| {
-                created = true;
                 let core = LocalCore::new(self.shared.config, Arc::clone(&self.shared.env))?;
-                Ok::<_, BuildError>(PerThread { core })
+                Ok::<_, BuildError>(PerThread {
+                    core,
+                    hook_pending: Cell::new(true),
+                })
             })
-            .map_err(|_| PoolError::Exhausted { capacity: self.shared.config.capacity })?;
-        if created {
+            .map_err(|_| PoolError::Exhausted {
+                capacity: self.shared.config.capacity,
+            })?;
+        if local.hook_pending.get() {
             let pool = Arc::downgrade(&self.shared);
             let local_ptr: *const PerThread<T> = local;
             let hook: ExitHook = Box::new(move || {
@@ -150,12 +160,18 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
                     // hook, registered later than that id.
                     let local = unsafe { &*local_ptr };
                     local.core.drop_idle();
+                    local.hook_pending.set(true);
                     drop(pool);
                 }
             });
             // If the thread is already tearing down its thread-locals the hook cannot be
             // registered; the objects are then dropped with the pool instead.
-            let _ = EXIT_HOOKS.try_with(|hooks| hooks.0.borrow_mut().push(hook));
+            if EXIT_HOOKS
+                .try_with(|hooks| hooks.0.borrow_mut().push(hook))
+                .is_ok()
+            {
+                local.hook_pending.set(false);
+            }
         }
         Ok(&local.core)
     }
@@ -179,7 +195,10 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
 
     /// The calling thread's capacity (the configured one if it has not allocated yet).
     pub fn capacity(&self) -> usize {
-        self.shared.locals.get().map_or(self.shared.config.capacity, |l| l.core.capacity())
+        self.shared
+            .locals
+            .get()
+            .map_or(self.shared.config.capacity, |l| l.core.capacity())
     }
 
     /// Objects this thread has lent and not yet returned.
@@ -190,7 +209,10 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// How many more allocations succeed on this thread before its part must grow or report
     /// exhaustion.
     pub fn available(&self) -> usize {
-        self.shared.locals.get().map_or(self.shared.config.capacity, |l| l.core.available())
+        self.shared
+            .locals
+            .get()
+            .map_or(self.shared.config.capacity, |l| l.core.available())
     }
 
     /// Constructed objects waiting in this thread's part.
@@ -214,7 +236,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         stats.idle = (stats.created)
             .saturating_sub(stats.detached + stats.discarded + stats.in_use as u64)
             as usize;
-        stats.finish()
+        stats
     }
 
     /// Closes the pool for every thread: `allocate` returns [`PoolError::Closed`] from now on.

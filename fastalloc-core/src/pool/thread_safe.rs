@@ -144,8 +144,9 @@ impl<T> Cache<T> {
 
 impl<T> SharedCore<T> {
     fn new(config: Config, hooks: Hooks<T>) -> Result<Self, BuildError> {
-        let slab =
-            Slab::new(config).ok_or(BuildError::CapacityTooLarge { capacity: config.capacity })?;
+        let slab = Slab::new(config).ok_or(BuildError::CapacityTooLarge {
+            capacity: config.capacity,
+        })?;
         let batch = (config.capacity / 8).clamp(1, 16);
         let core = Self {
             env: SharedEnv::new(hooks),
@@ -243,7 +244,9 @@ impl<T> SharedCore<T> {
             return Ok(slot);
         }
         depot.exhausted += 1;
-        Err(PoolError::Exhausted { capacity: depot.slab.capacity() })
+        Err(PoolError::Exhausted {
+            capacity: depot.slab.capacity(),
+        })
     }
 
     /// Moves up to a batch of idle objects from the depot to `cache` and lends one of them.
@@ -252,7 +255,9 @@ impl<T> SharedCore<T> {
         depot.lend(1);
         cache.with(|inner| {
             for _ in 1..self.batch {
-                let Some(slot) = depot.slab.pop_idle() else { break };
+                let Some(slot) = depot.slab.pop_idle() else {
+                    break;
+                };
                 depot.lend(1);
                 inner.items.push(slot);
             }
@@ -284,7 +289,11 @@ impl<T> SharedCore<T> {
             unsafe { self.discard(slot) };
             return;
         }
-        let discard = Discard { core: self, slot, cache };
+        let discard = Discard {
+            core: self,
+            slot,
+            cache,
+        };
         // SAFETY: the slot holds a constructed object the caller no longer uses; it is listed
         // nowhere while lent, so this is the only reference.
         (self.env.hooks.reset)(unsafe { &mut *slot.as_ptr() });
@@ -379,7 +388,7 @@ impl<T> SharedCore<T> {
             discarded: depot.discarded,
             ..PoolStats::default()
         };
-        let (mut allocations, mut releases, mut detached) = (0u64, 0u64, 0u64);
+        let (mut allocations, mut releases, mut detached, mut built) = (0u64, 0, 0, 0);
         for cache in self.caches.iter() {
             cache.with(|inner| {
                 let c = &inner.counters;
@@ -387,15 +396,17 @@ impl<T> SharedCore<T> {
                 allocations += c.allocations.get();
                 releases += c.releases.get();
                 detached += c.detached.get();
-                stats.created += c.created.get();
+                built += c.created.get();
             });
         }
         drop(depot);
         stats.allocations = allocations;
         stats.releases = releases;
         stats.detached = detached;
+        stats.created += built;
+        stats.reused = allocations.saturating_sub(built);
         stats.in_use = allocations.saturating_sub(releases + detached) as usize;
-        stats.finish()
+        stats
     }
 }
 
@@ -554,7 +565,9 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<ThreadSafePool<T>, F
     pub fn build(self) -> Result<ThreadSafePool<T>, BuildError> {
         let (settings, hooks) = self.into_parts();
         let config = settings.check::<T>(Kind::Either)?;
-        Ok(ThreadSafePool { core: SharedCore::new(config, hooks)? })
+        Ok(ThreadSafePool {
+            core: SharedCore::new(config, hooks)?,
+        })
     }
 }
 

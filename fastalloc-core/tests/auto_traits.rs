@@ -1,0 +1,51 @@
+//! Which types are `Send` and `Sync`, checked at compile time.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use fastalloc_core::{
+    FixedPool, GrowingPool, OwnedPooled, Pooled, ThreadLocalPool, ThreadSafePool,
+};
+
+fn is_send<T: Send>() {}
+fn is_sync<T: Sync>() {}
+
+/// Fails to compile if `T` implements `Sync` (two impls would apply and inference fails).
+trait NotSync<A> {
+    fn check() {}
+}
+impl<T: ?Sized> NotSync<()> for T {}
+impl<T: ?Sized + Sync> NotSync<u8> for T {}
+
+trait NotSend<A> {
+    fn check() {}
+}
+impl<T: ?Sized> NotSend<()> for T {}
+impl<T: ?Sized + Send> NotSend<u8> for T {}
+
+#[test]
+fn shared_pools_and_owned_guards_cross_threads() {
+    is_send::<ThreadSafePool<Vec<u8>>>();
+    is_sync::<ThreadSafePool<Vec<u8>>>();
+    is_send::<ThreadLocalPool<Vec<u8>>>();
+    is_sync::<ThreadLocalPool<Vec<u8>>>();
+    is_send::<OwnedPooled<Vec<u8>>>();
+    is_sync::<OwnedPooled<Vec<u8>>>();
+    is_send::<FixedPool<Vec<u8>>>();
+    is_send::<GrowingPool<Vec<u8>>>();
+    is_sync::<Pooled<'static, Vec<u8>>>();
+}
+
+#[test]
+fn single_threaded_pools_and_guards_stay_put() {
+    <FixedPool<u8> as NotSync<_>>::check();
+    <GrowingPool<u8> as NotSync<_>>::check();
+    <Pooled<'static, u8> as NotSend<_>>::check();
+    // A pool of `!Send` objects is neither `Send` nor `Sync`.
+    <ThreadSafePool<Rc<u8>> as NotSync<_>>::check();
+    <ThreadSafePool<Rc<u8>> as NotSend<_>>::check();
+    <FixedPool<Rc<u8>> as NotSend<_>>::check();
+    // `Cell` is `Send` but not `Sync`: pooled across threads, yes; a shared guard, no.
+    is_sync::<ThreadSafePool<Cell<u8>>>();
+    <Pooled<'static, Cell<u8>> as NotSync<_>>::check();
+}

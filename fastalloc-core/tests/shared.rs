@@ -1,0 +1,227 @@
+//! `ThreadSafePool` and `ThreadLocalPool`: sharing, per-thread caches, owned guards, thread exit.
+
+mod common;
+
+use std::sync::{Arc, Barrier};
+
+use common::{Counts, Particle, Tracked};
+use fastalloc_core::{Growth, OwnedPooled, PoolError, ThreadLocalPool, ThreadSafePool};
+
+fn tracked_shared(counts: &Arc<Counts>, capacity: usize) -> ThreadSafePool<Tracked> {
+    let make = Arc::clone(counts);
+    ThreadSafePool::builder()
+        .capacity(capacity)
+        .factory(move || Tracked::new(&make))
+        .reset_with(Tracked::reset)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn thread_safe_pool_reuses_and_resets() {
+    let counts = Counts::new();
+    let pool = tracked_shared(&counts, 4);
+    let mut a = pool.allocate().unwrap();
+    a.value = 9;
+    let id = a.id;
+    drop(a);
+    let again = pool.allocate().unwrap();
+    assert_eq!((again.id, again.value), (id, 0));
+    assert_eq!((counts.created(), counts.resets()), (1, 1));
+}
+
+#[test]
+fn any_thread_can_have_the_last_object_parked_in_another_threads_cache() {
+    let capacity = 16;
+    let pool: ThreadSafePool<Particle> = ThreadSafePool::new(capacity).unwrap();
+    // This thread takes every object and returns them: they park in its cache and the depot.
+    let guards: Vec<_> = (0..capacity).map(|_| pool.allocate().unwrap()).collect();
+    drop(guards);
+    assert_eq!(pool.idle(), capacity);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let all: Vec<_> = (0..capacity).map(|_| pool.allocate().unwrap()).collect();
+            assert_eq!(all.len(), capacity);
+            assert!(matches!(
+                pool.allocate(),
+                Err(PoolError::Exhausted { capacity: 16 })
+            ));
+        });
+    });
+    assert_eq!(
+        pool.stats().created,
+        capacity as u64,
+        "objects were reused, not rebuilt"
+    );
+}
+
+#[test]
+fn growing_thread_safe_pool_honours_its_maximum() {
+    let pool = ThreadSafePool::<u32>::builder()
+        .capacity(2)
+        .growth(Growth::Linear(2))
+        .max_capacity(5)
+        .build()
+        .unwrap();
+    let guards: Vec<_> = (0..5).map(|_| pool.allocate().unwrap()).collect();
+    assert_eq!(pool.capacity(), 5);
+    assert_eq!(
+        pool.allocate().unwrap_err(),
+        PoolError::Exhausted { capacity: 5 }
+    );
+    assert_eq!(pool.stats().growths, 2);
+    drop(guards);
+    assert_eq!(pool.in_use(), 0);
+}
+
+#[test]
+fn owned_guards_move_to_other_threads_and_return() {
+    let counts = Counts::new();
+    let pool = Arc::new(tracked_shared(&counts, 4));
+    let guards: Vec<OwnedPooled<Tracked>> =
+        (0..4).map(|_| pool.allocate_owned().unwrap()).collect();
+    let handles: Vec<_> = guards
+        .into_iter()
+        .map(|mut guard| {
+            std::thread::spawn(move || {
+                guard.value = 5;
+                // dropped here, on this thread
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.releases, stats.idle), (0, 4, 4));
+    assert_eq!(counts.resets(), 4);
+    let detached = OwnedPooled::detach(pool.allocate_owned().unwrap());
+    assert_eq!(detached.value, 0);
+    assert_eq!(pool.stats().detached, 1);
+    drop(pool);
+    assert_eq!(
+        counts.live(),
+        1,
+        "the pool dropped its 3 idle objects; the detached one lives"
+    );
+}
+
+#[test]
+fn closing_a_shared_pool_drops_idle_objects_in_every_cache() {
+    let counts = Counts::new();
+    let pool = tracked_shared(&counts, 8);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| drop(pool.allocate().unwrap()));
+        }
+    });
+    let out = pool.allocate().unwrap();
+    assert!(counts.live() >= 2);
+    pool.close();
+    assert_eq!(counts.live(), 1, "only the lent object survives close");
+    assert_eq!(pool.allocate().unwrap_err(), PoolError::Closed);
+    drop(out);
+    assert_eq!(counts.live(), 0);
+    assert!(pool.is_closed());
+}
+
+#[test]
+fn dropping_a_shared_pool_drops_every_object_once() {
+    let counts = Counts::new();
+    let threads = common::scaled(8, 3);
+    {
+        let pool = tracked_shared(&counts, 64);
+        let barrier = Barrier::new(threads);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    let guards: Vec<_> = (0..5).map(|_| pool.allocate().unwrap()).collect();
+                    barrier.wait();
+                    drop(guards);
+                });
+            }
+        });
+        assert_eq!(pool.stats().in_use, 0);
+    }
+    assert_eq!(counts.created(), threads * 5);
+    assert_eq!(counts.drops(), threads * 5);
+}
+
+#[test]
+fn thread_local_pool_gives_each_thread_its_own_objects() {
+    let pool: ThreadLocalPool<Vec<u8>> = ThreadLocalPool::new(2).unwrap();
+    let _a = pool.allocate().unwrap();
+    let _b = pool.allocate().unwrap();
+    assert!(matches!(
+        pool.allocate(),
+        Err(PoolError::Exhausted { capacity: 2 })
+    ));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert_eq!(pool.in_use(), 0, "another thread has its own part");
+            let _c = pool.allocate().unwrap();
+            let _d = pool.allocate().unwrap();
+            assert_eq!(pool.in_use(), 2);
+        });
+    });
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.allocations, stats.exhausted, stats.capacity),
+        (4, 1, 4)
+    );
+}
+
+#[test]
+fn thread_local_objects_are_dropped_when_their_thread_exits() {
+    let counts = Counts::new();
+    let make = Arc::clone(&counts);
+    let pool = ThreadLocalPool::builder()
+        .capacity(4)
+        .factory(move || Tracked::new(&make))
+        .reset_with(Tracked::reset)
+        .build()
+        .unwrap();
+    let pool = Arc::new(pool);
+    let worker = Arc::clone(&pool);
+    std::thread::spawn(move || {
+        let guards: Vec<_> = (0..3).map(|_| worker.allocate().unwrap()).collect();
+        drop(guards);
+        assert_eq!(worker.idle(), 3);
+    })
+    .join()
+    .unwrap();
+    assert_eq!(counts.created(), 3);
+    assert_eq!(
+        counts.drops(),
+        3,
+        "the exiting thread dropped its idle objects"
+    );
+    // This thread's part is untouched and still works.
+    drop(pool.allocate().unwrap());
+    assert_eq!(counts.live(), 1);
+    drop(pool);
+    assert_eq!(counts.live(), 0);
+}
+
+#[test]
+fn thread_local_pool_close_is_seen_by_every_thread() {
+    let pool: ThreadLocalPool<u8> = ThreadLocalPool::new(2).unwrap();
+    drop(pool.allocate().unwrap());
+    pool.close();
+    assert!(pool.is_closed());
+    std::thread::scope(|s| {
+        s.spawn(|| assert_eq!(pool.allocate().unwrap_err(), PoolError::Closed));
+    });
+    assert_eq!(pool.allocate().unwrap_err(), PoolError::Closed);
+}
+
+#[test]
+fn debug_output_of_shared_pools() {
+    let shared: ThreadSafePool<u8> = ThreadSafePool::new(2).unwrap();
+    let local: ThreadLocalPool<u8> = ThreadLocalPool::new(2).unwrap();
+    assert!(format!("{shared:?}").starts_with("ThreadSafePool"));
+    assert!(format!("{local:?}").contains("capacity_per_thread: 2"));
+    let owned = Arc::new(shared);
+    let guard = owned.allocate_owned().unwrap();
+    assert_eq!(format!("{guard:?}"), "OwnedPooled(0)");
+}
