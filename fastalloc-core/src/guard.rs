@@ -5,10 +5,10 @@ use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 use crate::pool::local::{LocalCore, SharedEnv, SingleEnv};
 use crate::pool::thread_safe::{Cache, SharedCore, ThreadSafePool};
-use crate::sync::Arc;
 
 /// The pool a guard returns its object to.
 pub(crate) enum Home<'a, T> {

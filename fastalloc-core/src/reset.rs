@@ -196,7 +196,8 @@ reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9);
 reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9, K.10);
 reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9, K.10, L.11);
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
+#[allow(clippy::many_single_char_names)]
 mod tests {
     use super::Reset;
     use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};

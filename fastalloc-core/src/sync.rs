@@ -6,16 +6,10 @@
 //! module). Single-threaded pools do not use this module: they hold no atomics at all.
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicU64, Ordering},
-    Arc,
-};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicU64, Ordering},
-    Arc,
-};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// A cell with closure-based access, the API loom's `UnsafeCell` has, so that loom can check
 /// every access for races.
@@ -44,45 +38,39 @@ impl<T> UnsafeCell<T> {
     }
 }
 
-/// A mutual-exclusion lock: parking_lot's in normal builds, loom's under `cfg(loom)`.
+/// A mutual-exclusion lock: the standard library's in normal builds, loom's under `cfg(loom)`.
+///
+/// Poisoning is ignored: no code runs under the lock that could panic halfway through an
+/// update (user code never runs while it is held).
 #[derive(Debug, Default)]
 pub(crate) struct Mutex<T>(
-    #[cfg(not(loom))] parking_lot::Mutex<T>,
+    #[cfg(not(loom))] std::sync::Mutex<T>,
     #[cfg(loom)] loom::sync::Mutex<T>,
 );
 
 #[cfg(not(loom))]
-pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+pub(crate) type MutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
 #[cfg(loom)]
 pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
 impl<T> Mutex<T> {
     pub(crate) fn new(value: T) -> Self {
         #[cfg(not(loom))]
-        return Self(parking_lot::Mutex::new(value));
+        return Self(std::sync::Mutex::new(value));
         #[cfg(loom)]
         return Self(loom::sync::Mutex::new(value));
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-        #[cfg(not(loom))]
-        return self.0.lock();
-        // A poisoned loom mutex means a model already panicked; keep going so loom reports it.
-        #[cfg(loom)]
-        return self
-            .0
+        self.0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn get_mut(&mut self) -> &mut T {
-        #[cfg(not(loom))]
-        return self.0.get_mut();
-        #[cfg(loom)]
-        return self
-            .0
+        self.0
             .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -1,4 +1,10 @@
 //! Which types are `Send` and `Sync`, checked at compile time.
+#![allow(
+    clippy::borrow_as_ptr,
+    clippy::ref_as_ptr,
+    clippy::many_single_char_names,
+    clippy::cast_possible_truncation
+)]
 
 use std::cell::Cell;
 use std::rc::Rc;

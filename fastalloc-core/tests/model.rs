@@ -7,6 +7,12 @@
 //! * a lent object is always reset (its value is 0) and no two guards share an object;
 //! * `in_use`, `idle`, `capacity` and the statistics match the model;
 //! * dropping the pool drops every object that was built and not detached, exactly once.
+#![allow(
+    clippy::borrow_as_ptr,
+    clippy::ref_as_ptr,
+    clippy::many_single_char_names,
+    clippy::cast_possible_truncation
+)]
 
 mod common;
 
@@ -230,7 +236,12 @@ fn tracked(counts: &Arc<Counts>) -> impl Fn() -> Tracked + Send + Sync + 'static
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 }))]
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 4 } else { 256 },
+        // Miri's isolation forbids the file system, where failures are normally recorded.
+        failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn fixed_pool_matches_model(capacity in 1usize..8, ops in prop::collection::vec(op(), 0..120)) {

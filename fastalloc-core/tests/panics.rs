@@ -3,6 +3,12 @@
 //! After a panic the pool must be consistent: no slot lost, nothing handed out or dropped
 //! twice, the panic passed on to the caller, and a panicking reset's object dropped and counted
 //! as discarded.
+#![allow(
+    clippy::borrow_as_ptr,
+    clippy::ref_as_ptr,
+    clippy::many_single_char_names,
+    clippy::cast_possible_truncation
+)]
 
 mod common;
 

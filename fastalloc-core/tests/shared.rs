@@ -1,4 +1,10 @@
 //! `ThreadSafePool` and `ThreadLocalPool`: sharing, per-thread caches, owned guards, thread exit.
+#![allow(
+    clippy::borrow_as_ptr,
+    clippy::ref_as_ptr,
+    clippy::many_single_char_names,
+    clippy::cast_possible_truncation
+)]
 
 mod common;
 

@@ -6,13 +6,15 @@
 use std::cell::{Cell, UnsafeCell};
 use std::mem;
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 use crate::builder::Hooks;
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::slab::{EmptySlot, Slab};
 use crate::stats::{Counter, Counters, OwnedCounter, PoolStats};
-use crate::sync::{Arc, AtomicBool, Ordering};
+
+use crate::sync::{AtomicBool, Ordering};
 
 /// What a [`LocalCore`] shares with the rest of its pool: the hooks and the closed flag.
 pub(crate) trait Env<T> {
@@ -251,7 +253,9 @@ impl<T, E: Env<T>> LocalCore<T, E> {
             core: self,
             rest: taken.into_iter(),
         };
-        while let Some(slot) = rest.rest.next() {
+        // `rest` owns the iterator, so if a `Drop` of `T` panics, its own `Drop` requeues the
+        // objects not reached yet.
+        for slot in rest.rest.by_ref() {
             // SAFETY: the slot was idle: it holds an object nothing refers to, and it was
             // taken off the idle list.
             unsafe { self.discard(slot) };
@@ -330,6 +334,7 @@ impl<T, E: Env<T>> Drop for Requeue<'_, T, E> {
     }
 }
 
+#[allow(clippy::missing_fields_in_debug)] // the slab is summarised by the sizes
 impl<T, E: Env<T>> std::fmt::Debug for LocalCore<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalCore")

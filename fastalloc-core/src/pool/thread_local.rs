@@ -2,6 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::sync::Arc;
 
 use thread_local::ThreadLocal;
 
@@ -12,7 +13,6 @@ use crate::guard::{Home, Pooled};
 use crate::pool::local::{LocalCore, SharedEnv};
 use crate::reset::Reset;
 use crate::stats::{Counter, PoolStats};
-use crate::sync::Arc;
 
 /// A pool whose storage is per thread: each thread that allocates gets its own single-threaded
 /// pool of `capacity` objects (growing too, if configured), so allocating takes no lock and no
@@ -134,8 +134,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
 
     #[cold]
     fn local_slow(&self) -> Result<&LocalCore<T, Arc<SharedEnv<T>>>, PoolError> {
-        let local = self
-            .shared
+        self.shared
             .locals
             .get_or_try(|| {
                 let core = LocalCore::new(self.shared.config, Arc::clone(&self.shared.env))?;
@@ -147,6 +146,14 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             .map_err(|_| PoolError::Exhausted {
                 capacity: self.shared.config.capacity,
             })?;
+        // Look the entry up again rather than keep the reference `get_or_try` returns: that
+        // one is derived from the `&mut` the `thread_local` crate used to write the entry, and
+        // Miri (Stacked Borrows) invalidates it at the next write through another reference.
+        let local = self
+            .shared
+            .locals
+            .get()
+            .expect("the entry was just inserted");
         if local.hook_pending.get() {
             let pool = Arc::downgrade(&self.shared);
             let local_ptr: *const PerThread<T> = local;

@@ -21,6 +21,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::mem;
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
 use crate::config::{Config, Kind};
@@ -30,7 +31,8 @@ use crate::pool::local::SharedEnv;
 use crate::reset::Reset;
 use crate::slab::{EmptySlot, Slab};
 use crate::stats::{Counter, Counters, PoolStats};
-use crate::sync::{self, Arc, AtomicBool, Mutex, MutexGuard, Ordering, ThreadLocal, UnsafeCell};
+
+use crate::sync::{self, AtomicBool, Mutex, MutexGuard, Ordering, ThreadLocal, UnsafeCell};
 
 /// A pool shared by many threads (`Sync`), fixed or growing.
 ///
@@ -124,16 +126,17 @@ impl<T> Cache<T> {
     /// Runs `f` with the cache to itself. `f` must not run user code.
     #[inline]
     fn with<R>(&self, f: impl FnOnce(&mut CacheInner<T>) -> R) -> R {
-        let mut round = 0;
-        while self.busy.swap(true, Ordering::Acquire) {
-            while self.busy.load(Ordering::Relaxed) {
-                sync::spin_wait(&mut round);
-            }
-        }
         struct Unlock<'a>(&'a AtomicBool);
         impl Drop for Unlock<'_> {
             fn drop(&mut self) {
                 self.0.store(false, Ordering::Release);
+            }
+        }
+
+        let mut round = 0;
+        while self.busy.swap(true, Ordering::Acquire) {
+            while self.busy.load(Ordering::Relaxed) {
+                sync::spin_wait(&mut round);
             }
         }
         let _unlock = Unlock(&self.busy);
@@ -184,7 +187,20 @@ impl<T> SharedCore<T> {
     /// The calling thread's cache, made on first use.
     #[inline]
     pub(crate) fn cache(&self) -> &Cache<T> {
-        self.caches.get_or(|| Cache::new(2 * self.batch))
+        match self.caches.get() {
+            Some(cache) => cache,
+            None => self.new_cache(),
+        }
+    }
+
+    #[cold]
+    fn new_cache(&self) -> &Cache<T> {
+        self.caches.get_or(|| Cache::new(2 * self.batch));
+        // Look the cache up again rather than keep the reference `get_or` returns: that one
+        // is derived from the `&mut` the `thread_local` crate used to write the entry, and
+        // Miri (Stacked Borrows) invalidates it at the next write through any other reference
+        // to the entry. Every reference from `get` shares one parent, so they stay valid.
+        self.caches.get().expect("the cache was just inserted")
     }
 
     #[inline]

@@ -1,1 +1,5 @@
-//! Unit tests that need the crate internals, and loom models (under `cfg(loom)`).
+//! Loom models of the concurrent paths, run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p fastalloc-core --lib --release loom`.
+
+#[cfg(loom)]
+mod loom_thread_safe;

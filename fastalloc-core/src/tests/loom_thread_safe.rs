@@ -1,0 +1,197 @@
+//! Loom models of `ThreadSafePool`: every interleaving (up to two preemptions) of allocate,
+//! release, growth, stealing from another thread's cache, owned guards dropped on other
+//! threads, and close.
+//!
+//! Each object carries a flag its holder sets and clears, so an object lent twice fails the
+//! model, and a drop counter checks that every object is dropped exactly once.
+
+use std::sync::atomic::{AtomicBool as StdBool, AtomicUsize as StdUsize, Ordering as Std};
+
+use loom::thread;
+use std::sync::Arc;
+
+use crate::{Growth, PoolError, ThreadSafePool};
+
+/// Counts drops across a model run (loom runs every thread on one OS thread, so plain std
+/// atomics are exact here; they are not part of what loom checks). The pool is shared through
+/// a std `Arc` too: its reference count is not the code under test.
+struct Tally {
+    drops: StdUsize,
+    created: StdUsize,
+}
+
+struct Obj {
+    held: StdBool,
+    tally: std::sync::Arc<Tally>,
+}
+
+impl Drop for Obj {
+    fn drop(&mut self) {
+        assert!(!self.held.load(Std::SeqCst), "dropped while lent");
+        self.tally.drops.fetch_add(1, Std::SeqCst);
+    }
+}
+
+fn hold(obj: &Obj) {
+    assert!(
+        !obj.held.swap(true, Std::SeqCst),
+        "one object lent to two guards"
+    );
+}
+
+fn unhold(obj: &Obj) {
+    obj.held.store(false, Std::SeqCst);
+}
+
+fn pool(capacity: usize, max: Option<usize>) -> (ThreadSafePool<Obj>, std::sync::Arc<Tally>) {
+    let tally = std::sync::Arc::new(Tally {
+        drops: StdUsize::new(0),
+        created: StdUsize::new(0),
+    });
+    let t = std::sync::Arc::clone(&tally);
+    let mut builder = ThreadSafePool::builder().capacity(capacity);
+    if let Some(max) = max {
+        builder = builder.growth(Growth::Linear(1)).max_capacity(max);
+    }
+    let pool = builder
+        .factory(move || {
+            t.created.fetch_add(1, Std::SeqCst);
+            Obj {
+                held: StdBool::new(false),
+                tally: std::sync::Arc::clone(&t),
+            }
+        })
+        .reset_with(|obj: &mut Obj| assert!(!obj.held.load(Std::SeqCst)))
+        .build()
+        .unwrap();
+    (pool, tally)
+}
+
+fn use_once(pool: &ThreadSafePool<Obj>) -> Result<(), PoolError> {
+    let guard = pool.allocate()?;
+    hold(&guard);
+    unhold(&guard);
+    Ok(())
+}
+
+#[test]
+fn loom_two_threads_share_one_object() {
+    loom::model(|| {
+        let (pool, tally) = pool(1, None);
+        let pool = Arc::new(pool);
+        let other = Arc::clone(&pool);
+        let t = thread::spawn(move || use_once(&other));
+        let mine = use_once(&pool);
+        let theirs = t.join().unwrap();
+        assert!(
+            mine.is_ok() || theirs.is_ok(),
+            "at least one thread got the object"
+        );
+        for result in [mine, theirs] {
+            assert!(matches!(
+                result,
+                Ok(()) | Err(PoolError::Exhausted { capacity: 1 })
+            ));
+        }
+        // Both threads are done: the object is idle in some cache, and any thread can have it.
+        use_once(&pool).expect("the idle object is found in another thread's cache");
+        let stats = pool.stats();
+        assert_eq!((stats.in_use, stats.idle, stats.created), (0, 1, 1));
+        drop(pool);
+        assert_eq!(tally.drops.load(Std::SeqCst), 1);
+    });
+}
+
+#[test]
+fn loom_growth_under_contention() {
+    loom::model(|| {
+        let (pool, tally) = pool(1, Some(2));
+        let pool = Arc::new(pool);
+        let other = Arc::clone(&pool);
+        let t = thread::spawn(move || {
+            let guard = other.allocate().unwrap();
+            hold(&guard);
+            unhold(&guard);
+        });
+        let guard = pool.allocate().unwrap();
+        hold(&guard);
+        unhold(&guard);
+        drop(guard);
+        t.join().unwrap();
+        let stats = pool.stats();
+        assert!(stats.capacity <= 2);
+        assert_eq!(stats.in_use, 0);
+        assert_eq!(stats.created, tally.created.load(Std::SeqCst) as u64);
+        drop(pool);
+        assert_eq!(
+            tally.drops.load(Std::SeqCst),
+            tally.created.load(Std::SeqCst)
+        );
+    });
+}
+
+#[test]
+fn loom_owned_guard_returned_on_another_thread() {
+    loom::model(|| {
+        let (pool, tally) = pool(2, None);
+        let pool = Arc::new(pool);
+        let guard = pool.allocate_owned().unwrap();
+        hold(&guard);
+        let t = thread::spawn(move || {
+            unhold(&guard);
+            drop(guard);
+        });
+        use_once(&pool).unwrap();
+        t.join().unwrap();
+        let stats = pool.stats();
+        assert_eq!((stats.in_use, stats.releases), (0, 2));
+        drop(pool);
+        assert_eq!(
+            tally.drops.load(Std::SeqCst),
+            tally.created.load(Std::SeqCst)
+        );
+    });
+}
+
+#[test]
+fn loom_close_while_another_thread_returns() {
+    loom::model(|| {
+        let (pool, tally) = pool(2, None);
+        let pool = Arc::new(pool);
+        let guard = pool.allocate_owned().unwrap();
+        use_once(&pool).unwrap(); // one idle object in this thread's cache
+        let t = thread::spawn(move || drop(guard));
+        pool.close();
+        t.join().unwrap();
+        assert!(matches!(pool.allocate(), Err(PoolError::Closed)));
+        drop(pool);
+        assert_eq!(
+            tally.drops.load(Std::SeqCst),
+            tally.created.load(Std::SeqCst)
+        );
+    });
+}
+
+#[test]
+fn loom_cache_overflow_moves_a_batch_to_the_depot() {
+    loom::model(|| {
+        // Capacity 16 gives a batch of 2 and caches of 4, so returning 5 objects spills.
+        let (pool, tally) = pool(16, None);
+        let pool = Arc::new(pool);
+        let guards: Vec<_> = (0..5).map(|_| pool.allocate_owned().unwrap()).collect();
+        let other = Arc::clone(&pool);
+        let t = thread::spawn(move || {
+            let _mine = other.allocate().unwrap();
+        });
+        drop(guards);
+        t.join().unwrap();
+        let stats = pool.stats();
+        assert_eq!(stats.in_use, 0);
+        assert_eq!(stats.idle as u64, stats.created);
+        drop(pool);
+        assert_eq!(
+            tally.drops.load(Std::SeqCst),
+            tally.created.load(Std::SeqCst)
+        );
+    });
+}
