@@ -74,23 +74,62 @@ impl<T> Mutex<T> {
     }
 }
 
-/// Tells the processor (or loom's scheduler) that this thread is waiting for another one.
-pub(crate) fn spin_wait(round: &mut u32) {
+/// A tiny lock for data that is held for a few instructions and almost never contended: one
+/// atomic swap to take it, one release store to give it back.
+///
+/// Under loom it is a loom mutex with the same acquire/release semantics, because loom cannot
+/// explore a spin loop under a preemption bound (the spinning thread is never preempted, so
+/// the model never ends); every other interleaving with the rest of the pool is still checked.
+#[derive(Debug, Default)]
+pub(crate) struct SpinFlag(
+    #[cfg(not(loom))] std::sync::atomic::AtomicBool,
+    #[cfg(loom)] loom::sync::Mutex<()>,
+);
+
+/// Holds a [`SpinFlag`] until dropped.
+pub(crate) struct SpinGuard<'a>(
+    #[cfg(not(loom))] &'a std::sync::atomic::AtomicBool,
     #[cfg(loom)]
-    {
-        let _ = round;
-        loom::thread::yield_now();
+    #[allow(dead_code)] // held for its `Drop`
+    loom::sync::MutexGuard<'a, ()>,
+);
+
+impl SpinFlag {
+    pub(crate) fn new() -> Self {
+        Self::default()
     }
-    #[cfg(not(loom))]
-    {
-        if *round < 6 {
-            for _ in 0..(1u32 << *round) {
-                core::hint::spin_loop();
+
+    #[inline]
+    pub(crate) fn lock(&self) -> SpinGuard<'_> {
+        #[cfg(not(loom))]
+        {
+            let mut round = 0u32;
+            while self.0.swap(true, std::sync::atomic::Ordering::Acquire) {
+                if round < 6 {
+                    for _ in 0..(1u32 << round) {
+                        core::hint::spin_loop();
+                    }
+                    round += 1;
+                } else {
+                    std::thread::yield_now();
+                }
             }
-            *round += 1;
-        } else {
-            std::thread::yield_now();
+            SpinGuard(&self.0)
         }
+        #[cfg(loom)]
+        SpinGuard(
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+#[cfg(not(loom))]
+impl Drop for SpinGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
     }
 }
 
@@ -102,9 +141,11 @@ pub(crate) use self::loom_tls::ThreadLocal;
 
 /// Per-thread storage for loom models: the `thread_local` crate cannot tell loom's simulated
 /// threads apart, so under loom each simulated thread gets its own boxed entry by thread id.
+/// The entries sit behind a loom mutex, so that loom sees an entry's creation happen before
+/// another thread reads it (as the real crate publishes entries with release/acquire atomics).
 #[cfg(loom)]
 mod loom_tls {
-    use std::sync::Mutex;
+    use loom::sync::Mutex;
 
     pub(crate) struct ThreadLocal<T: Send> {
         entries: Mutex<Vec<(loom::thread::ThreadId, Box<T>)>>,

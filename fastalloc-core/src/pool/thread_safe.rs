@@ -32,7 +32,7 @@ use crate::reset::Reset;
 use crate::slab::{EmptySlot, Slab};
 use crate::stats::{Counter, Counters, PoolStats};
 
-use crate::sync::{self, AtomicBool, Mutex, MutexGuard, Ordering, ThreadLocal, UnsafeCell};
+use crate::sync::{Mutex, MutexGuard, Ordering, SpinFlag, ThreadLocal, UnsafeCell};
 
 /// A pool shared by many threads (`Sync`), fixed or growing.
 ///
@@ -94,7 +94,7 @@ impl<T> Depot<T> {
 /// lines so that threads do not slow each other down by writing neighbouring memory.
 #[repr(align(128))]
 pub(crate) struct Cache<T> {
-    busy: AtomicBool,
+    busy: SpinFlag,
     inner: UnsafeCell<CacheInner<T>>,
 }
 
@@ -115,7 +115,7 @@ unsafe impl<T> Sync for Cache<T> {}
 impl<T> Cache<T> {
     fn new(size: usize) -> Self {
         Self {
-            busy: AtomicBool::new(false),
+            busy: SpinFlag::new(),
             inner: UnsafeCell::new(CacheInner {
                 items: Vec::with_capacity(size),
                 counters: Counters::default(),
@@ -126,21 +126,8 @@ impl<T> Cache<T> {
     /// Runs `f` with the cache to itself. `f` must not run user code.
     #[inline]
     fn with<R>(&self, f: impl FnOnce(&mut CacheInner<T>) -> R) -> R {
-        struct Unlock<'a>(&'a AtomicBool);
-        impl Drop for Unlock<'_> {
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
-            }
-        }
-
-        let mut round = 0;
-        while self.busy.swap(true, Ordering::Acquire) {
-            while self.busy.load(Ordering::Relaxed) {
-                sync::spin_wait(&mut round);
-            }
-        }
-        let _unlock = Unlock(&self.busy);
-        // SAFETY: `busy` is held until `_unlock` drops, so this is the only access.
+        let _busy = self.busy.lock();
+        // SAFETY: `busy` is held until `_busy` drops, so this is the only access.
         self.inner.with_mut(|inner| f(unsafe { &mut *inner }))
     }
 }
