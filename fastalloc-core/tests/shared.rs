@@ -116,13 +116,21 @@ fn owned_guards_move_to_other_threads_and_return() {
 fn closing_a_shared_pool_drops_idle_objects_in_every_cache() {
     let counts = Counts::new();
     let pool = tracked_shared(&counts, 8);
+    // Taken first, so that this thread's cache exists before the workers' (an exited thread's
+    // cache is handed to the next new thread).
+    let out = pool.allocate().unwrap();
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| drop(pool.allocate().unwrap()));
         }
     });
-    let out = pool.allocate().unwrap();
-    assert!(counts.live() >= 2);
+    assert!(
+        counts.live() >= 2,
+        "live {} created {}",
+        counts.live(),
+        counts.created()
+    );
+    assert!(pool.idle() >= 1);
     pool.close();
     assert_eq!(counts.live(), 1, "only the lent object survives close");
     assert_eq!(pool.allocate().unwrap_err(), PoolError::Closed);
@@ -230,4 +238,37 @@ fn debug_output_of_shared_pools() {
     let owned = Arc::new(shared);
     let guard = owned.allocate_owned().unwrap();
     assert_eq!(format!("{guard:?}"), "OwnedPooled(0)");
+}
+
+#[test]
+fn a_thread_learning_of_close_drops_its_idle_objects() {
+    let counts = Counts::new();
+    let make = Arc::clone(&counts);
+    let pool = ThreadLocalPool::builder()
+        .capacity(4)
+        .factory(move || Tracked::new(&make))
+        .reset_with(Tracked::reset)
+        .build()
+        .unwrap();
+    let pool = &pool;
+    std::thread::scope(|s| {
+        let (to_worker, from_main) = std::sync::mpsc::channel::<()>();
+        let (to_main, from_worker) = std::sync::mpsc::channel::<()>();
+        s.spawn(move || {
+            drop([pool.allocate().unwrap(), pool.allocate().unwrap()]);
+            assert_eq!(pool.idle(), 2);
+            to_main.send(()).unwrap();
+            from_main.recv().unwrap(); // main closes the pool meanwhile
+            assert_eq!(pool.allocate().unwrap_err(), PoolError::Closed);
+            assert_eq!(
+                pool.idle(),
+                0,
+                "the worker dropped its idle objects on learning of it"
+            );
+        });
+        from_worker.recv().unwrap();
+        pool.close();
+        to_worker.send(()).unwrap();
+    });
+    assert_eq!(counts.live(), 0);
 }

@@ -150,13 +150,21 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     #[inline]
     pub(crate) fn allocate(&self) -> Result<NonNull<T>, PoolError> {
         if self.env.is_closed() {
-            return Err(PoolError::Closed);
+            return Err(self.closed());
         }
         if let Some(slot) = self.with_slab(Slab::pop_idle) {
             self.stats.on_allocate();
             return Ok(slot);
         }
         self.allocate_new()
+    }
+
+    /// A closed pool drops what it still holds (this thread's part of a `ThreadLocalPool` may
+    /// learn of the closing only now).
+    #[cold]
+    fn closed(&self) -> PoolError {
+        self.drop_idle();
+        PoolError::Closed
     }
 
     #[cold]

@@ -312,6 +312,23 @@ impl<T> SharedCore<T> {
         if full {
             self.release_slow(slot, cache);
         }
+        if self.env.is_closed() {
+            // `close` may have emptied this cache just before the push above; it set the flag
+            // before taking the cache's lock, so this load sees it, and the object is dropped
+            // now rather than when the pool is.
+            self.discard_cached(cache);
+        }
+    }
+
+    /// Drops every idle object parked in `cache` (used once the pool is closed).
+    #[cold]
+    fn discard_cached(&self, cache: &Cache<T>) {
+        let parked: Vec<NonNull<T>> = cache.with(|inner| inner.items.drain(..).collect());
+        for slot in parked {
+            // SAFETY: the slot was idle in the cache: it holds an object nobody refers to, and
+            // it was just taken out of the cache. `discard` counts it back into the depot.
+            unsafe { self.discard(slot) };
+        }
     }
 
     /// The cache is full: move a batch back to the depot, then keep `slot`.
