@@ -15,6 +15,37 @@ pub(crate) type Resetter<T> = Box<dyn Fn(&mut T) + Send + Sync>;
 pub(crate) struct Hooks<T> {
     pub(crate) factory: Factory<T>,
     pub(crate) reset: Resetter<T>,
+    /// The objects lent and where (feature `sanitizer`).
+    #[cfg(feature = "sanitizer")]
+    pub(crate) loans: crate::sanitizer::Loans,
+}
+
+impl<T> Hooks<T> {
+    /// Records a loan (with the sanitizer on; nothing otherwise).
+    #[inline]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    pub(crate) fn lend(&self, slot: std::ptr::NonNull<T>) {
+        #[cfg(feature = "sanitizer")]
+        self.loans
+            .lend(slot.as_ptr(), std::panic::Location::caller());
+        #[cfg(not(feature = "sanitizer"))]
+        let _ = slot;
+    }
+
+    /// Records a return.
+    #[inline]
+    pub(crate) fn give_back(&self, slot: std::ptr::NonNull<T>) {
+        #[cfg(feature = "sanitizer")]
+        self.loans.give_back(slot.as_ptr());
+        #[cfg(not(feature = "sanitizer"))]
+        let _ = slot;
+    }
+
+    /// Reports loans still out at `close()`.
+    pub(crate) fn check_closed(&self) {
+        #[cfg(feature = "sanitizer")]
+        self.loans.check(crate::sanitizer::Event::Closed);
+    }
 }
 
 impl<T> fmt::Debug for Hooks<T> {
@@ -141,6 +172,8 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
         let hooks = Hooks {
             factory: self.factory.into_factory(),
             reset: self.reset.into_reset(),
+            #[cfg(feature = "sanitizer")]
+            loans: crate::sanitizer::Loans::new(std::any::type_name::<P>()),
         };
         (self.settings, hooks)
     }

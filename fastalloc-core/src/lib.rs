@@ -39,6 +39,8 @@ mod error;
 mod guard;
 mod pool;
 mod reset;
+#[cfg(feature = "sanitizer")]
+pub mod sanitizer;
 mod slab;
 mod stats;
 mod sync;

@@ -148,15 +148,19 @@ impl<T, E: Env<T>> LocalCore<T, E> {
 
     /// Lends an object: an idle one if any, else a new one.
     #[inline]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
     pub(crate) fn allocate(&self) -> Result<NonNull<T>, PoolError> {
         if self.env.is_closed() {
             return Err(self.closed());
         }
-        if let Some(slot) = self.with_slab(Slab::pop_idle) {
+        let slot = if let Some(slot) = self.with_slab(Slab::pop_idle) {
             self.stats.on_allocate();
-            return Ok(slot);
-        }
-        self.allocate_new()
+            slot
+        } else {
+            self.allocate_new()?
+        };
+        self.env.hooks().lend(slot);
+        Ok(slot)
     }
 
     /// A closed pool drops what it still holds (this thread's part of a `ThreadLocalPool` may
@@ -207,6 +211,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// since; the caller gives up all access to it.
     #[inline]
     pub(crate) unsafe fn release(&self, slot: NonNull<T>) {
+        self.env.hooks().give_back(slot);
         self.stats.on_release();
         if self.env.is_closed() {
             // SAFETY: the caller hands over a lent, constructed object.
@@ -230,6 +235,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         // SAFETY: the slot holds a constructed object handed over by the caller; after the read
         // the slot is treated as empty.
         let value = unsafe { slot.as_ptr().read() };
+        self.env.hooks().give_back(slot);
         self.with_slab(|slab| slab.push_vacant(slot));
         self.stats.on_detach();
         value
@@ -252,6 +258,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     pub(crate) fn close(&self) {
         self.env.set_closed();
         self.drop_idle();
+        self.env.hooks().check_closed();
     }
 
     /// Drops every idle object (counted as discarded).

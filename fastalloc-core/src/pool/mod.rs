@@ -29,6 +29,7 @@ macro_rules! single_thread_pool_methods {
         ///
         /// If the factory panics, the panic propagates; the slot it was filling stays usable.
         #[inline]
+        #[cfg_attr(feature = "sanitizer", track_caller)]
         pub fn allocate(&self) -> Result<crate::Pooled<'_, T>, crate::PoolError> {
             let slot = self.core.allocate()?;
             Ok(crate::Pooled::new(

@@ -194,6 +194,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     ///
     /// If the factory panics, the panic propagates; the pool stays consistent.
     #[inline]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
     pub fn allocate(&self) -> Result<Pooled<'_, T>, PoolError> {
         let core = self.local()?;
         let slot = core.allocate()?;
@@ -254,6 +255,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             local.core.close();
         } else {
             crate::pool::local::Env::set_closed(&self.shared.env);
+            self.shared.env.hooks.check_closed();
         }
     }
 

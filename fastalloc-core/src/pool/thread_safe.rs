@@ -191,6 +191,7 @@ impl<T> SharedCore<T> {
     }
 
     #[inline]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
     fn allocate(&self) -> Result<(NonNull<T>, &Cache<T>), PoolError> {
         if self.env.is_closed() {
             return Err(PoolError::Closed);
@@ -201,10 +202,12 @@ impl<T> SharedCore<T> {
             inner.counters.on_allocate();
             Some(slot)
         });
-        match hit {
-            Some(slot) => Ok((slot, cache)),
-            None => self.allocate_slow(cache).map(|slot| (slot, cache)),
-        }
+        let slot = match hit {
+            Some(slot) => slot,
+            None => self.allocate_slow(cache)?,
+        };
+        self.env.hooks.lend(slot);
+        Ok((slot, cache))
     }
 
     #[cold]
@@ -286,6 +289,7 @@ impl<T> SharedCore<T> {
     /// gives up all access to it. `cache` is the calling thread's cache of this pool.
     #[inline]
     pub(crate) unsafe fn release(&self, slot: NonNull<T>, cache: &Cache<T>) {
+        self.env.hooks.give_back(slot);
         if self.env.is_closed() {
             cache.with(|inner| inner.counters.on_release());
             // SAFETY: the caller hands over a lent, constructed object.
@@ -354,6 +358,7 @@ impl<T> SharedCore<T> {
     pub(crate) unsafe fn detach(&self, slot: NonNull<T>, cache: &Cache<T>) -> T {
         // SAFETY: the caller hands over a constructed object; the slot is empty afterwards.
         let value = unsafe { slot.as_ptr().read() };
+        self.env.hooks.give_back(slot);
         let mut depot = self.depot.lock();
         depot.outside -= 1;
         depot.slab.push_vacant(slot);
@@ -394,6 +399,7 @@ impl<T> SharedCore<T> {
             // taken off the idle list. (`discard` lists it as vacant again.)
             unsafe { self.discard(slot) };
         }
+        self.env.hooks.check_closed();
     }
 
     fn stats(&self) -> PoolStats {
@@ -514,6 +520,7 @@ impl<T> ThreadSafePool<T> {
     ///
     /// If the factory panics, the panic propagates; the pool stays consistent.
     #[inline]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
     pub fn allocate(&self) -> Result<Pooled<'_, T>, PoolError> {
         let (slot, cache) = self.core.allocate()?;
         Ok(Pooled::new(slot, Home::Shared(&self.core, cache)))
@@ -525,6 +532,7 @@ impl<T> ThreadSafePool<T> {
     /// # Errors
     ///
     /// As for [`allocate`](Self::allocate).
+    #[cfg_attr(feature = "sanitizer", track_caller)]
     pub fn allocate_owned(self: &Arc<Self>) -> Result<OwnedPooled<T>, PoolError> {
         let (slot, _) = self.core.allocate()?;
         Ok(OwnedPooled::new(slot, Arc::clone(self)))
