@@ -90,20 +90,23 @@ impl Reset for Record {
     }
 }
 
-fn round_trips<'a, G: std::ops::DerefMut<Target = Record> + 'a>(mut allocate: impl FnMut() -> G) {
+fn round_trips<'a, O: AsMut<Record>, G: std::ops::DerefMut<Target = O> + 'a>(
+    mut allocate: impl FnMut() -> G,
+) {
     // Warm up: build the objects and let the buffers reach their size.
     let warm: Vec<G> = (0..8).map(|_| allocate()).collect();
     drop(warm);
     for _ in 0..8 {
-        allocate().payload.extend_from_slice(&[7; 256]);
+        allocate().as_mut().payload.extend_from_slice(&[7; 256]);
     }
     let (calls, _) = counted(|| {
         for i in 0..ROUND_TRIPS {
-            let mut record = allocate();
+            let mut first = allocate();
+            let record = first.as_mut();
             record.fields[i % 5] = i as u64;
             record.payload.extend_from_slice(&[1; 200]);
             let mut second = allocate();
-            second.fields[0] = 1;
+            second.as_mut().fields[0] = 1;
         }
     });
     assert_eq!(
@@ -133,6 +136,37 @@ fn warm_pools_never_call_the_allocator() {
 
     let local: ThreadLocalPool<Record> = ThreadLocalPool::new(16).unwrap();
     round_trips(|| local.allocate().unwrap());
+
+    // The static pool that `#[pooled]` generates (a `ThreadLocalPool` by default, and a
+    // `ThreadSafePool` with `thread_safe`).
+    round_trips(|| PooledRecord::pool().allocate().unwrap());
+    round_trips(|| SharedRecord::pool().allocate().unwrap());
+}
+
+#[fastalloc::pooled(capacity = 16)]
+#[derive(Default, fastalloc::Reset)]
+struct PooledRecord(Record);
+
+#[fastalloc::pooled(capacity = 16, thread_safe)]
+#[derive(Default, fastalloc::Reset)]
+struct SharedRecord(Record);
+
+impl AsMut<Record> for Record {
+    fn as_mut(&mut self) -> &mut Record {
+        self
+    }
+}
+
+impl AsMut<Record> for PooledRecord {
+    fn as_mut(&mut self) -> &mut Record {
+        &mut self.0
+    }
+}
+
+impl AsMut<Record> for SharedRecord {
+    fn as_mut(&mut self) -> &mut Record {
+        &mut self.0
+    }
 }
 
 /// Bytes a pool holds beyond `n` objects of 64 bytes, as a share of the objects' bytes.

@@ -20,6 +20,8 @@ pub(crate) struct Hooks<T> {
     pub(crate) loans: crate::sanitizer::Loans,
 }
 
+// Without the sanitizer these are empty; `self` stays so that call sites need no `cfg`.
+#[allow(clippy::unused_self)]
 impl<T> Hooks<T> {
     /// Records a loan (with the sanitizer on; nothing otherwise).
     #[inline]

@@ -1,7 +1,6 @@
 //! Guards: [`Pooled`], the loan of one object, and [`OwnedPooled`], its `'static + Send` form.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
@@ -47,11 +46,16 @@ pub(crate) enum Home<'a, T> {
 /// ```
 #[must_use = "dropping a `Pooled` guard at once returns the object to the pool"]
 pub struct Pooled<'a, T> {
+    /// The lent object. `NonNull` is neither `Send` nor `Sync`, which makes the guard `!Send`:
+    /// the object goes back on the thread that took it (`tests/auto_traits.rs` checks this).
     slot: NonNull<T>,
     home: Home<'a, T>,
-    /// `!Send`: the object goes back on the thread that took it.
-    _not_send: PhantomData<*const ()>,
 }
+
+// SAFETY: `Home` is only ever stored inside a `Pooled`, which stays `!Send` through its `slot`
+// pointer; this impl only keeps the compiler's error for sending a guard to another thread
+// down to that one field, instead of listing the pool's private internals.
+unsafe impl<T> Send for Home<'_, T> {}
 
 // SAFETY: sharing `&Pooled` across threads only gives out `&T`, which is fine when `T: Sync`;
 // the guard's release runs only on drop, which needs ownership (and ownership never leaves the
@@ -60,11 +64,7 @@ unsafe impl<T: Sync> Sync for Pooled<'_, T> {}
 
 impl<'a, T> Pooled<'a, T> {
     pub(crate) fn new(slot: NonNull<T>, home: Home<'a, T>) -> Self {
-        Self {
-            slot,
-            home,
-            _not_send: PhantomData,
-        }
+        Self { slot, home }
     }
 
     /// Takes the object out of the pool for good. The pool does not reset it, and its slot

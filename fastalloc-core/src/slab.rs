@@ -80,11 +80,14 @@ impl<T> FreeList<T> {
 
     #[inline]
     fn push_idle(&mut self, slot: NonNull<T>) {
-        debug_assert!(
+        // Both stacks hold only slots that are not lent, so they never hold more than the
+        // `entries.len()` slots of the slab together.
+        assert!(
             self.idle + self.vacant < self.entries.len(),
             "free list overflow"
         );
-        self.entries[self.idle] = slot.as_ptr();
+        // SAFETY: `idle < entries.len()`, checked just above.
+        unsafe { *self.entries.get_unchecked_mut(self.idle) = slot.as_ptr() };
         self.idle += 1;
     }
 
@@ -92,7 +95,10 @@ impl<T> FreeList<T> {
     fn pop_idle(&mut self) -> Option<NonNull<T>> {
         let top = self.idle.checked_sub(1)?;
         self.idle = top;
-        NonNull::new(self.entries[top])
+        debug_assert!(top < self.entries.len());
+        // SAFETY: `top < idle <= entries.len()`, and entries below `idle` were written by
+        // `push_idle` with non-null pointers (or moved there by `resize`).
+        unsafe { Some(NonNull::new_unchecked(*self.entries.get_unchecked(top))) }
     }
 
     fn push_vacant(&mut self, slot: NonNull<T>) {

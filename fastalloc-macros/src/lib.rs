@@ -1,3 +1,176 @@
 //! Implementation detail of the `fastalloc` crate: the `#[pooled]` attribute and
-//! `#[derive(Reset)]`. Depend on `fastalloc` instead.
+//! `#[derive(Reset)]`. Depend on `fastalloc` instead; it re-exports both.
+//!
+//! The code is laid out by stage: `args.rs` reads `#[pooled(...)]`, `reset.rs` reads
+//! `#[reset(...)]`, `model.rs` is a borrowed model of the type, `valid.rs` holds the checks,
+//! `expand.rs` generates code and `fallback.rs` what stands in for it after an error.
 #![forbid(unsafe_code)]
+
+use proc_macro::TokenStream;
+use syn::parse_macro_input;
+
+mod args;
+mod ctxt;
+mod expand;
+mod fallback;
+mod model;
+mod reset;
+mod valid;
+
+/// Gives a struct a pool of its own: `Type::pool()` returns a `'static` pool, created on first
+/// use, and `Type::pool().allocate()?` lends an object.
+///
+/// ```
+/// use fastalloc::{pooled, Reset};
+///
+/// #[pooled(capacity = 1000, thread_safe)]
+/// #[derive(Debug, Default, Reset)]
+/// struct Particle {
+///     position: [f32; 3],
+///     velocity: [f32; 3],
+///     trail: Vec<[f32; 3]>,   // cleared on release, capacity kept
+///     #[reset(skip)]
+///     id: u64,                // left as it is
+/// }
+///
+/// let mut particle = Particle::pool().allocate()?;
+/// particle.trail.push([1.0, 2.0, 3.0]);
+/// drop(particle); // reset and back in the pool
+/// assert_eq!(Particle::pool().stats().releases, 1);
+/// # Ok::<(), fastalloc::PoolError>(())
+/// ```
+///
+/// # Arguments
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `capacity = N` | **required**: the objects the pool holds at first (for each thread, in a `ThreadLocalPool`); at least 1 |
+/// | *no mode word*, or `thread_local` | a `ThreadLocalPool`: each thread has its own part, no locks or atomics |
+/// | `thread_safe` | a `ThreadSafePool` shared by all threads |
+/// | `async` | an `AsyncPool` (not available yet: a compile error says so) |
+/// | `growth = linear(N)` | when every object is in use, add N more (N at least 1) |
+/// | `growth = exponential(F)` | when every object is in use, multiply the capacity by F (F above 1.0) |
+/// | `max_capacity = N` | grow up to N objects (at least `capacity`); doubling if `growth` is not given |
+/// | `preallocate` | build every object when the pool is created (for a `ThreadLocalPool`, when each thread first allocates) instead of on demand |
+/// | `factory = path` | build objects with this `fn() -> Type` instead of `Default` |
+/// | `reset = path` | reset objects with this `fn(&mut Type)` instead of `Reset` |
+/// | `manual_reset` | you implement `Reset` for the type yourself: do not generate it |
+/// | `crate = path` | the path of `fastalloc`, if your `Cargo.toml` renames it |
+///
+/// `N` is an integer literal or any constant expression of type `usize` (`CAPACITY`,
+/// `Self::SIZE * 4`); `F` a number literal or a constant `f64` expression. Values are checked at
+/// compile time, literals by the macro and expressions by `const` assertions, so `pool()`
+/// cannot fail because of a setting.
+///
+/// Without a mode word the pool is a `ThreadLocalPool`: a pool whose objects are not shared
+/// between threads must be per thread to live in a `static`. Its guards are not `Send`.
+///
+/// # The `Reset` impl
+///
+/// `#[pooled]` also implements [`Reset`](derive@Reset) for the type, field by field as
+/// `#[derive(Reset)]` does (the `#[reset(...)]` field attributes work the same), unless:
+///
+/// - the type derives `Reset` (written above or below `#[pooled]`, either works; the derive is
+///   recognised by name, so write it as `Reset` or a path ending in `Reset`, not a renamed
+///   import),
+/// - `reset = path` is given (objects are reset by that function), or
+/// - `manual_reset` is given (you write `impl fastalloc::Reset for Type` yourself).
+///
+/// # The generated code
+///
+/// `#[pooled(capacity = 64)] struct Particle { .. }` keeps the struct as it is and adds
+///
+/// ```text
+/// impl fastalloc::Reset for Particle { /* field by field */ }
+/// impl Particle {
+///     /// The `ThreadLocalPool` of `Particle` objects ...
+///     pub fn pool() -> &'static fastalloc::ThreadLocalPool<Particle> {
+///         static POOL: LazyLock<ThreadLocalPool<Particle>> = LazyLock::new(|| /* builder */);
+///         &POOL
+///     }
+/// }
+/// ```
+///
+/// `pool()` has the visibility of the struct. The type cannot be generic (a `static` cannot be),
+/// must be `Send` and `'static`, and needs `Default` unless `factory` is given.
+#[proc_macro_attribute]
+pub fn pooled(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::pooled(args.into(), item.into()).into()
+}
+
+/// Derives `Reset`: resets every field with its own `Reset` impl, keeping allocated memory
+/// (a `Vec` is cleared, not replaced).
+///
+/// ```
+/// use fastalloc::Reset;
+///
+/// fn clear_twice(bytes: &mut Vec<u8>) {
+///     bytes.clear();
+/// }
+///
+/// #[derive(Reset)]
+/// struct Request {
+///     body: Vec<u8>,                      // cleared, capacity kept
+///     #[reset(skip)]
+///     connection_id: u64,                 // left as it is
+///     #[reset(default)]
+///     method: String,                     // assigned `String::default()`
+///     #[reset(value = 3)]
+///     retries: u8,                        // assigned 3
+///     #[reset(with = clear_twice)]
+///     scratch: Vec<u8>,                   // `clear_twice(&mut self.scratch)`
+/// }
+///
+/// let mut request = Request {
+///     body: b"hello".to_vec(),
+///     connection_id: 7,
+///     method: "GET".into(),
+///     retries: 0,
+///     scratch: vec![1],
+/// };
+/// request.reset();
+/// assert!(request.body.is_empty() && request.method.is_empty() && request.scratch.is_empty());
+/// assert_eq!((request.connection_id, request.retries), (7, 3));
+/// ```
+///
+/// # Field attributes
+///
+/// | attribute | the field is |
+/// |---|---|
+/// | none | reset with its own `Reset` impl (an error points at a field whose type has none) |
+/// | `#[reset(skip)]` | left as it is |
+/// | `#[reset(default)]` | assigned `Default::default()` |
+/// | `#[reset(value = expr)]` | assigned `expr` |
+/// | `#[reset(with = path)]` | passed to `path(&mut field)` |
+///
+/// On the type, `#[reset(crate = path)]` names `fastalloc` if your `Cargo.toml` renames it.
+///
+/// # Structs, enums, generics
+///
+/// Named, tuple and unit structs are supported. An enum is reset to the variant marked
+/// `#[reset(default)]`, which must have no fields:
+///
+/// ```
+/// use fastalloc::Reset;
+///
+/// #[derive(Debug, PartialEq, Reset)]
+/// enum State {
+///     #[reset(default)]
+///     Idle,
+///     Busy(u32),
+/// }
+///
+/// let mut state = State::Busy(3);
+/// state.reset();
+/// assert_eq!(state, State::Idle);
+/// ```
+///
+/// For a generic type, the impl requires `FieldType: Reset` for each field whose type names a
+/// type parameter, so `struct Batch<T> { items: Vec<T> }` resets for any `T`. (A type that
+/// contains itself through a generic field, such as `Box<Node<T>>`, cannot be bounded this
+/// way: implement `Reset` by hand for it.) Unions are rejected.
+#[proc_macro_derive(Reset, attributes(reset))]
+pub fn derive_reset(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as syn::DeriveInput);
+    expand::derive_reset(&input).into()
+}

@@ -1,0 +1,694 @@
+//! Parses the arguments of `#[pooled(...)]` into [`Args`], catching unknown, malformed and
+//! duplicate arguments. Range checks and checks between arguments live in `valid.rs`.
+//!
+//! Parsing never stops at the first mistake: a bad argument is recorded, skipped up to the next
+//! comma, and the rest are still read, so every mistake is reported in one round.
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{
+    token, Error, Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, Path, Token, UnOp,
+};
+
+use crate::ctxt::{self, Errors};
+
+/// Every `#[pooled]` argument, in the order the documentation lists them.
+const ARGUMENTS: &[&str] = &[
+    "capacity",
+    "thread_safe",
+    "thread_local",
+    "async",
+    "growth",
+    "max_capacity",
+    "preallocate",
+    "factory",
+    "reset",
+    "manual_reset",
+    "crate",
+];
+
+/// Words users reach for, mapped to the argument they mean.
+const ALIASES: &[(&str, &str)] = &[
+    ("cap", "capacity"),
+    ("size", "capacity"),
+    ("initial_capacity", "capacity"),
+    ("min_capacity", "capacity"),
+    ("max", "max_capacity"),
+    ("maximum", "max_capacity"),
+    ("max_size", "max_capacity"),
+    ("limit", "max_capacity"),
+    ("sync", "thread_safe"),
+    ("shared", "thread_safe"),
+    ("concurrent", "thread_safe"),
+    ("local", "thread_local"),
+    ("per_thread", "thread_local"),
+    ("tokio", "async"),
+    ("eager", "preallocate"),
+    ("prealloc", "preallocate"),
+    ("preallocated", "preallocate"),
+    ("new", "factory"),
+    ("init", "factory"),
+    ("constructor", "factory"),
+    ("default", "factory"),
+    ("reset_with", "reset"),
+    ("on_release", "reset"),
+    ("custom_reset", "manual_reset"),
+    ("no_reset", "manual_reset"),
+    ("impl_reset", "manual_reset"),
+    ("krate", "crate"),
+];
+
+const GROWTH_POLICIES: &[&str] = &["linear", "exponential"];
+
+const GROWTH_ALIASES: &[(&str, &str)] = &[
+    ("double", "exponential"),
+    ("doubling", "exponential"),
+    ("geometric", "exponential"),
+    ("exp", "exponential"),
+    ("step", "linear"),
+    ("fixed", "linear"),
+    ("constant", "linear"),
+    ("additive", "linear"),
+];
+
+/// What `#[pooled(...)]` asked for. Every field keeps the tokens it came from, for spans.
+#[derive(Default)]
+pub(crate) struct Args {
+    /// `capacity = N`.
+    pub(crate) capacity: Option<Number>,
+    /// `thread_safe`, `thread_local` or `async`; `None` means a `ThreadLocalPool`.
+    pub(crate) mode: Option<ModeArg>,
+    /// `growth = linear(N)` or `growth = exponential(F)`.
+    pub(crate) growth: Option<GrowthArg>,
+    /// `max_capacity = N`.
+    pub(crate) max_capacity: Option<Number>,
+    /// `preallocate` (the word itself).
+    pub(crate) preallocate: Option<Ident>,
+    /// `factory = path`.
+    pub(crate) factory: Option<ExprPath>,
+    /// `reset = path` or `manual_reset`.
+    pub(crate) reset: Option<ResetArg>,
+    /// `crate = path`.
+    pub(crate) krate: Option<Path>,
+    /// Whether `capacity` was written, maybe wrongly (`capacity = 1.5`, `capasity = 8`): then
+    /// a missing `capacity` is a follow-on error, not reported.
+    pub(crate) capacity_attempted: bool,
+}
+
+impl Args {
+    /// Whether `#[pooled]` resets objects with a `Reset` impl that it must generate itself
+    /// (unless the struct derives `Reset`): true unless `reset = path` or `manual_reset`.
+    pub(crate) fn wants_generated_reset(&self) -> bool {
+        self.reset.is_none()
+    }
+
+    /// The pool mode, `ThreadLocal` when no mode word was given.
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode.as_ref().map_or(Mode::ThreadLocal, |arg| arg.mode)
+    }
+}
+
+/// A count of objects: a literal (whose value is checked when the macro runs) or a constant
+/// expression (checked by a `const` assertion in the generated code).
+pub(crate) struct Number {
+    pub(crate) expr: Expr,
+    /// The value, when `expr` is an integer literal.
+    pub(crate) literal: Option<u128>,
+}
+
+/// A growth factor: a literal or a constant `f64` expression.
+pub(crate) struct Factor {
+    pub(crate) expr: Expr,
+    /// The value, when `expr` is a number literal (possibly negated).
+    pub(crate) literal: Option<f64>,
+}
+
+/// `growth = ...`.
+pub(crate) enum GrowthArg {
+    /// `linear(N)`.
+    Linear { word: Ident, step: Number },
+    /// `exponential(F)`.
+    Exponential { word: Ident, factor: Factor },
+}
+
+/// Which pool type `pool()` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `ThreadLocalPool`: no mode word, or `thread_local`.
+    ThreadLocal,
+    /// `ThreadSafePool`: `thread_safe`.
+    ThreadSafe,
+    /// `AsyncPool`: `async`.
+    Async,
+}
+
+impl Mode {
+    /// The name of the pool type in `fastalloc`.
+    pub(crate) fn pool_type(self) -> &'static str {
+        match self {
+            Mode::ThreadLocal => "ThreadLocalPool",
+            Mode::ThreadSafe => "ThreadSafePool",
+            Mode::Async => "AsyncPool",
+        }
+    }
+}
+
+/// A mode word and which mode it names.
+pub(crate) struct ModeArg {
+    pub(crate) mode: Mode,
+    pub(crate) word: Ident,
+}
+
+/// How objects are reset when `#[pooled]` is not to generate the `Reset` impl.
+pub(crate) enum ResetArg {
+    /// `reset = path`: a `fn(&mut T)`.
+    With(ExprPath),
+    /// `manual_reset`: the user implements `Reset`.
+    Manual(Ident),
+}
+
+/// Parses the arguments of `#[pooled(...)]`, recording every mistake in `errors` and keeping
+/// what could be read. `ty` is the pooled type's name, used in messages.
+pub(crate) fn parse(tokens: TokenStream, ty: &str, errors: &mut Errors) -> Args {
+    let mut args = Args::default();
+    let parser = |input: ParseStream| {
+        while !input.is_empty() {
+            if let Err(error) = parse_one(input, &mut args, ty, errors) {
+                errors.push(error);
+                skip_argument(input);
+                continue;
+            }
+            if !input.is_empty() && input.parse::<Token![,]>().is_err() {
+                errors.at(input.span(), "expected `,` between two `pooled` arguments");
+                skip_argument(input);
+            }
+        }
+        Ok(())
+    };
+    if let Err(error) = parser.parse2(tokens) {
+        errors.push(error);
+    }
+    args
+}
+
+/// Skips the rest of a bad argument, up to and including the next top-level comma.
+fn skip_argument(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    });
+}
+
+fn parse_one(
+    input: ParseStream,
+    args: &mut Args,
+    ty: &str,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error("expected a `pooled` argument such as `capacity = 64`"));
+    }
+    let word = input.call(Ident::parse_any)?;
+    let name = word.unraw().to_string();
+    if name == "capacity" || ctxt::did_you_mean(&name, ARGUMENTS, ALIASES) == Some("capacity") {
+        args.capacity_attempted = true;
+    }
+    match name.as_str() {
+        "capacity" => {
+            let value = number(input, &word, "64")?;
+            set(&mut args.capacity, value, &word, errors);
+        }
+        "max_capacity" => {
+            let value = number(input, &word, "1024")?;
+            set(&mut args.max_capacity, value, &word, errors);
+        }
+        "growth" => {
+            let value = growth(input, &word)?;
+            set(&mut args.growth, value, &word, errors);
+        }
+        "thread_safe" => mode(input, args, word, Mode::ThreadSafe, errors)?,
+        "thread_local" => mode(input, args, word, Mode::ThreadLocal, errors)?,
+        "async" => mode(input, args, word, Mode::Async, errors)?,
+        "preallocate" => {
+            no_value(input, &word)?;
+            set(&mut args.preallocate, word.clone(), &word, errors);
+        }
+        "factory" => {
+            let value = function(input, &word, &format!("fn() -> {ty}"), "make")?;
+            set(&mut args.factory, value, &word, errors);
+        }
+        "reset" => {
+            if !input.peek(Token![=]) {
+                return Err(Error::new_spanned(
+                    &word,
+                    format!(
+                        "`reset` needs a function: write `reset = path` naming a \
+                         `fn(&mut {ty})`, or write `manual_reset` if you implement `Reset` for \
+                         `{ty}` yourself"
+                    ),
+                ));
+            }
+            let value = function(input, &word, &format!("fn(&mut {ty})"), "clear")?;
+            set_reset(args, ResetArg::With(value), &word, errors);
+        }
+        "manual_reset" => {
+            no_value(input, &word)?;
+            set_reset(args, ResetArg::Manual(word.clone()), &word, errors);
+        }
+        "crate" => {
+            let value = crate_path(input, &word)?;
+            set(&mut args.krate, value, &word, errors);
+        }
+        _ => {
+            return Err(Error::new_spanned(
+                &word,
+                format!(
+                    "unknown `pooled` argument `{name}`; {}",
+                    ctxt::suggestion(&name, ARGUMENTS, ALIASES)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Stores an argument given for the first time; reports a second one.
+fn set<T>(slot: &mut Option<T>, value: T, word: &Ident, errors: &mut Errors) {
+    if slot.is_some() {
+        errors.spanned(word, duplicate(word));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn duplicate(word: &Ident) -> String {
+    format!("duplicate `pooled` argument `{word}`; give each argument once")
+}
+
+fn mode(
+    input: ParseStream,
+    args: &mut Args,
+    word: Ident,
+    mode: Mode,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    no_value(input, &word)?;
+    match &args.mode {
+        None => args.mode = Some(ModeArg { mode, word }),
+        Some(first) if first.word == word => errors.spanned(&word, duplicate(&word)),
+        Some(first) => errors.spanned(
+            &word,
+            format!(
+                "`{}` and `{word}` cannot be combined: a pool has one mode; keep one of \
+                 `thread_safe` (a `ThreadSafePool` shared by all threads), `thread_local` or no \
+                 mode word (a `ThreadLocalPool` with a part per thread), or `async` (an \
+                 `AsyncPool`)",
+                first.word
+            ),
+        ),
+    }
+    Ok(())
+}
+
+fn set_reset(args: &mut Args, value: ResetArg, word: &Ident, errors: &mut Errors) {
+    match (&args.reset, &value) {
+        (None, _) => args.reset = Some(value),
+        (Some(ResetArg::With(_)), ResetArg::With(_))
+        | (Some(ResetArg::Manual(_)), ResetArg::Manual(_)) => errors.spanned(word, duplicate(word)),
+        (Some(_), _) => errors.spanned(
+            word,
+            "`reset = ...` and `manual_reset` cannot be combined: `reset = path` resets objects \
+             with that function, `manual_reset` with your own `impl Reset`; keep one",
+        ),
+    }
+}
+
+/// A flag such as `preallocate` or `thread_safe` takes no value.
+fn no_value(input: ParseStream, word: &Ident) -> syn::Result<()> {
+    if input.peek(Token![=]) || input.peek(token::Paren) {
+        return Err(Error::new_spanned(
+            word,
+            format!("`{word}` takes no value: write `{word}` alone, or leave it out"),
+        ));
+    }
+    Ok(())
+}
+
+/// The `=` after an argument name.
+fn equals(input: ParseStream, word: &Ident, example: &str) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        Ok(())
+    } else {
+        Err(Error::new_spanned(
+            word,
+            format!("`{word}` needs a value: write `{word} = {example}`"),
+        ))
+    }
+}
+
+/// An expression after `name =` or inside `policy(...)`.
+fn expression(input: ParseStream, what: &str, example: &str) -> syn::Result<Expr> {
+    if input.is_empty() || input.peek(Token![,]) {
+        return Err(input.error(format!(
+            "expected a value for `{what}`, such as `{example}`"
+        )));
+    }
+    input.parse::<Expr>().map_err(|error| {
+        Error::new(
+            error.span(),
+            format!("expected a value for `{what}`, such as `{example}`"),
+        )
+    })
+}
+
+/// `= N` for a count of objects.
+fn number(input: ParseStream, word: &Ident, example: &str) -> syn::Result<Number> {
+    equals(input, word, example)?;
+    let expr = expression(input, &word.to_string(), &format!("{word} = {example}"))?;
+    classify_number(expr, &word.to_string(), example)
+}
+
+/// Reads the value of an integer literal; any other expression is left for a `const` check.
+fn classify_number(expr: Expr, what: &str, example: &str) -> syn::Result<Number> {
+    let literal = match &expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => {
+            if !matches!(int.suffix(), "" | "usize") {
+                return Err(Error::new_spanned(
+                    int,
+                    format!(
+                        "`{what}` is a `usize`: write `{}` without the `{}` suffix",
+                        int.base10_digits(),
+                        int.suffix()
+                    ),
+                ));
+            }
+            Some(int.base10_parse::<u128>().map_err(|_| {
+                Error::new_spanned(int, format!("`{what}` is far too large for a `usize`"))
+            })?)
+        }
+        Expr::Lit(ExprLit { lit, .. }) => return Err(not_a_number(lit, what, example)),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr: inner,
+            ..
+        }) if matches!(**inner, Expr::Lit(_)) => {
+            return Err(Error::new_spanned(
+                &expr,
+                format!("`{what}` cannot be negative: it counts objects, such as `{example}`"),
+            ));
+        }
+        _ => None,
+    };
+    Ok(Number { expr, literal })
+}
+
+fn not_a_number(lit: &Lit, what: &str, example: &str) -> Error {
+    let found = match lit {
+        Lit::Str(string) if string.value().trim().parse::<u128>().is_ok() => {
+            return Error::new_spanned(
+                lit,
+                format!(
+                    "`{what}` takes a number, not a string: write `{}` without quotes",
+                    string.value().trim()
+                ),
+            );
+        }
+        Lit::Str(_) => "a string".to_owned(),
+        Lit::Float(float) => format!("`{float}`, which is not a whole number"),
+        Lit::Bool(boolean) => format!("`{}`", boolean.value),
+        Lit::Char(_) | Lit::Byte(_) => "a character".to_owned(),
+        _ => "a literal of another type".to_owned(),
+    };
+    Error::new_spanned(
+        lit,
+        format!(
+            "`{what}` must be a whole number of objects (a `usize`, such as `{example}`), \
+             found {found}"
+        ),
+    )
+}
+
+/// `= linear(N)` or `= exponential(F)`.
+fn growth(input: ParseStream, word: &Ident) -> syn::Result<GrowthArg> {
+    const HINT: &str = "write `growth = linear(N)` to add N objects each time the pool runs \
+                        out, or `growth = exponential(F)` to multiply its capacity by F";
+    equals(input, word, "linear(16)")?;
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(format!("expected a growth policy: {HINT}")));
+    }
+    let policy = input.call(Ident::parse_any)?;
+    let name = policy.to_string();
+    let linear = match name.as_str() {
+        "linear" => true,
+        "exponential" => false,
+        _ => {
+            let hint = match ctxt::did_you_mean(&name, GROWTH_POLICIES, GROWTH_ALIASES) {
+                Some(close) => format!("did you mean `{close}`? {HINT}"),
+                None => HINT.to_owned(),
+            };
+            return Err(Error::new_spanned(
+                &policy,
+                format!("unknown growth policy `{name}`; {hint}"),
+            ));
+        }
+    };
+    let example = if linear {
+        "linear(16)"
+    } else {
+        "exponential(2.0)"
+    };
+    let needs = if linear { "step" } else { "factor" };
+    if !input.peek(token::Paren) {
+        return Err(Error::new_spanned(
+            &policy,
+            format!("`{name}` needs its {needs} in parentheses: write `growth = {example}`"),
+        ));
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    let grown = growth_value(&content, linear, policy, example, needs);
+    // Whatever is left in the parentheses was reported already: consume it, or syn adds an
+    // "unexpected token" error of its own.
+    let _ = content.parse::<TokenStream>();
+    grown
+}
+
+/// The step or factor inside `linear(...)` or `exponential(...)`.
+fn growth_value(
+    content: ParseStream,
+    linear: bool,
+    policy: Ident,
+    example: &str,
+    needs: &str,
+) -> syn::Result<GrowthArg> {
+    let grown = if linear {
+        let expr = expression(content, "linear", example)?;
+        GrowthArg::Linear {
+            step: classify_number(expr, "linear", "16")?,
+            word: policy,
+        }
+    } else {
+        let expr = expression(content, "exponential", example)?;
+        GrowthArg::Exponential {
+            factor: classify_factor(expr)?,
+            word: policy,
+        }
+    };
+    if !content.is_empty() {
+        return Err(content.error(format!(
+            "expected a single {needs} in the parentheses, such as `growth = {example}`"
+        )));
+    }
+    Ok(grown)
+}
+
+/// Reads the value of a number literal; any other expression is left for a `const` check.
+fn classify_factor(expr: Expr) -> syn::Result<Factor> {
+    fn literal_value(lit: &Lit) -> syn::Result<Option<f64>> {
+        let wrong = || {
+            Error::new_spanned(
+                lit,
+                "the growth factor must be an `f64` greater than 1.0, such as \
+                 `exponential(1.5)` or `exponential(2.0)`",
+            )
+        };
+        match lit {
+            Lit::Float(float) if matches!(float.suffix(), "" | "f64") => {
+                float.base10_parse::<f64>().map(Some)
+            }
+            Lit::Int(int) if int.suffix().is_empty() => int.base10_parse::<f64>().map(Some),
+            _ => Err(wrong()),
+        }
+    }
+    let literal = match &expr {
+        Expr::Lit(ExprLit { lit, .. }) => literal_value(lit)?,
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr: inner,
+            ..
+        }) => match &**inner {
+            Expr::Lit(ExprLit { lit, .. }) => literal_value(lit)?.map(|value| -value),
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(Factor { expr, literal })
+}
+
+/// `= path` naming a function.
+fn function(
+    input: ParseStream,
+    word: &Ident,
+    signature: &str,
+    example: &str,
+) -> syn::Result<ExprPath> {
+    equals(input, word, example)?;
+    if input.peek(LitStr) {
+        let string: LitStr = input.parse()?;
+        return Err(Error::new_spanned(
+            &string,
+            format!(
+                "`{word}` takes a path, not a string: write `{word} = {}` without quotes",
+                string.value()
+            ),
+        ));
+    }
+    let expr = expression(input, &word.to_string(), &format!("{word} = {example}"))?;
+    match expr {
+        Expr::Path(path) => Ok(path),
+        other => Err(Error::new_spanned(
+            other,
+            format!(
+                "`{word}` takes the path of a `{signature}`, such as `{word} = {example}`; \
+                 to use a closure, define a function and name it here"
+            ),
+        )),
+    }
+}
+
+/// `= path` naming the `fastalloc` crate.
+fn crate_path(input: ParseStream, word: &Ident) -> syn::Result<Path> {
+    equals(input, word, "my_fastalloc")?;
+    if input.peek(LitStr) {
+        let string: LitStr = input.parse()?;
+        return Err(Error::new_spanned(
+            &string,
+            format!(
+                "`crate` takes a path, not a string: write `crate = {}` without quotes",
+                string.value()
+            ),
+        ));
+    }
+    input.call(Path::parse_mod_style).map_err(|error| {
+        Error::new(
+            error.span(),
+            "expected the path of the `fastalloc` crate, such as `crate = my_fastalloc`",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse_ok(tokens: TokenStream) -> Args {
+        let mut errors = Errors::new();
+        let args = parse(tokens, "T", &mut errors);
+        if let Err(error) = errors.finish() {
+            panic!("unexpected error: {error}");
+        }
+        args
+    }
+
+    fn parse_err(tokens: TokenStream) -> Vec<String> {
+        let mut errors = Errors::new();
+        let _ = parse(tokens, "T", &mut errors);
+        errors
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|error| error.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn everything() {
+        let args = parse_ok(quote! {
+            capacity = 8, thread_safe, growth = exponential(1.5), max_capacity = CAP * 2,
+            preallocate, factory = T::new, reset = T::clear, crate = ::my::fastalloc
+        });
+        assert_eq!(args.capacity.as_ref().unwrap().literal, Some(8));
+        assert_eq!(args.mode(), Mode::ThreadSafe);
+        assert!(matches!(
+            args.growth,
+            Some(GrowthArg::Exponential { factor: Factor { literal: Some(f), .. }, .. }) if (f - 1.5).abs() < 1e-9
+        ));
+        assert!(args.max_capacity.as_ref().unwrap().literal.is_none());
+        assert!(args.preallocate.is_some());
+        assert!(args.factory.is_some());
+        assert!(!args.wants_generated_reset());
+        assert!(args.krate.is_some());
+    }
+
+    #[test]
+    fn defaults() {
+        let args = parse_ok(quote!(capacity = 1_000usize));
+        assert_eq!(args.capacity.as_ref().unwrap().literal, Some(1000));
+        assert_eq!(args.mode(), Mode::ThreadLocal);
+        assert!(args.wants_generated_reset());
+        let args = parse_ok(quote!(
+            async,
+            capacity = 4,
+            growth = linear(2),
+            manual_reset,
+        ));
+        assert_eq!(args.mode(), Mode::Async);
+        assert!(matches!(args.reset, Some(ResetArg::Manual(_))));
+    }
+
+    #[test]
+    fn every_mistake_is_reported() {
+        let errors = parse_err(quote! {
+            capasity = 8, capacity = 8, capacity = 9, thread_safe, async, growth = quadratic(2),
+            preallocate = true, factory = "make", 12
+        });
+        assert_eq!(errors.len(), 7, "{errors:#?}");
+        assert!(errors[0].contains("did you mean `capacity`?"));
+        assert!(errors[1].starts_with("duplicate `pooled` argument `capacity`"));
+        assert!(errors[2].starts_with("`thread_safe` and `async` cannot be combined"));
+        assert!(errors[3].starts_with("unknown growth policy `quadratic`"));
+        assert!(errors[4].starts_with("`preallocate` takes no value"));
+        assert!(errors[5].contains("write `factory = make` without quotes"));
+        assert!(errors[6].starts_with("expected a `pooled` argument"));
+    }
+
+    #[test]
+    fn numbers() {
+        assert!(parse_err(quote!(capacity = 1.5))[0].contains("not a whole number"));
+        assert!(parse_err(quote!(capacity = "64"))[0].contains("write `64` without quotes"));
+        assert!(parse_err(quote!(capacity = -1))[0].contains("cannot be negative"));
+        assert!(parse_err(quote!(capacity = 8u32))[0].contains("without the `u32` suffix"));
+        assert!(parse_err(quote!(capacity))[0].contains("write `capacity = 64`"));
+        assert!(parse_err(quote!(capacity = ))[0].contains("expected a value for `capacity`"));
+        assert!(parse_err(quote!(capacity = 8 thread_safe))[0].starts_with("expected `,`"));
+        assert!(parse_err(quote!(growth = linear))[0].contains("write `growth = linear(16)`"));
+        assert!(parse_err(quote!(growth = exponential("2")))[0].contains("an `f64` greater"));
+        assert!(parse_err(quote!(growth = linear(1, 2)))[0].contains("a single step"));
+        let args = parse_ok(quote!(capacity = 1, growth = exponential(-2)));
+        assert!(matches!(
+            args.growth,
+            Some(GrowthArg::Exponential { factor: Factor { literal: Some(f), .. }, .. }) if (f + 2.0).abs() < 1e-9
+        ));
+    }
+}

@@ -1,0 +1,639 @@
+//! Generates the code: the `Reset` impl and the `pool()` function.
+//!
+//! Generated code names only `::core::...` and `<crate>::__private::...` (where `<crate>` is
+//! `::fastalloc` unless `crate = path` says otherwise), so it works whatever the user imported.
+//!
+//! # Which macro writes the `Reset` impl
+//!
+//! `#[pooled]` and `#[derive(Reset)]` can each write it, and exactly one of them must:
+//!
+//! - `#[pooled]` written *above* `#[derive(Reset)]` runs first and sees the derive below it: it
+//!   leaves the impl (and the `#[reset(...)]` attributes) to the derive.
+//! - `#[derive(Reset)]` written *above* `#[pooled]` runs first and sees `#[pooled(...)]` below
+//!   it. `#[pooled]` will not see the derive (it is gone by then), so it will write the impl
+//!   itself unless it has `reset = path` or `manual_reset`; the derive reads those arguments
+//!   and stays silent exactly when `#[pooled]` will write the impl.
+//! - `#[pooled]` without the derive writes the impl unless it has `reset = path` or
+//!   `manual_reset`.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+use syn::{parse_quote, DeriveInput, Expr, Ident, Item, Meta, Path, Token, WherePredicate};
+
+use crate::args::{self, Args, GrowthArg, Mode, Number, ResetArg};
+use crate::ctxt::Errors;
+use crate::fallback;
+use crate::model::{Data, Field, Input};
+use crate::reset::{self, How};
+use crate::valid;
+
+/// `#[derive(Reset)]`.
+pub(crate) fn derive_reset(input: &DeriveInput) -> TokenStream {
+    if let Some(attr) = input.attrs.iter().find(|attr| valid::is_pooled_attr(attr)) {
+        // `#[pooled]` is below this derive and runs after it: if it writes the impl, stay
+        // silent (it also reports any mistake in the `#[reset(...)]` attributes).
+        let tokens = match &attr.meta {
+            Meta::List(list) => list.tokens.clone(),
+            Meta::Path(_) | Meta::NameValue(_) => TokenStream::new(),
+        };
+        let mut ignored = Errors::new();
+        let args = args::parse(tokens, "", &mut ignored);
+        ignored.discard();
+        if args.wants_generated_reset() {
+            return TokenStream::new();
+        }
+    }
+    let mut errors = Errors::new();
+    let model = Input::from_syn(input, &mut errors);
+    valid::check_model(&model, &mut errors);
+    let krate = model.krate.clone().unwrap_or_else(default_crate);
+    if errors.is_empty() {
+        errors.discard();
+        reset_impl(&model, &krate)
+    } else {
+        let stub = fallback::reset_impl(input, &krate);
+        let errors = errors.into_compile_errors();
+        quote!(#stub #errors)
+    }
+}
+
+/// `#[pooled(...)]`.
+pub(crate) fn pooled(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::new();
+    let mut input: DeriveInput = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Struct(item)) => item.into(),
+        Ok(Item::Enum(item)) => item.into(),
+        Ok(Item::Union(item)) => item.into(),
+        Ok(other) => {
+            errors.spanned(
+                fallback::item_keyword(&other),
+                "`#[pooled]` goes on a struct (or an enum) to give it a pool: \
+                 `#[pooled(capacity = 64)] struct Particle { ... }`",
+            );
+            let errors = errors.into_compile_errors();
+            return quote!(#item #errors);
+        }
+        Err(error) => {
+            errors.discard();
+            let mut item = item;
+            item.extend(error.into_compile_error());
+            return item;
+        }
+    };
+    let ty = input.ident.to_string();
+    let args = args::parse(args, &ty, &mut errors);
+    valid::check_args(&args, &ty, &mut errors);
+    let args_ok = errors.is_empty();
+    let pooled_type_ok = valid::check_pooled_type(&input, &mut errors);
+    valid::check_single_pooled(&input, &mut errors);
+    let derives = derives_reset(&input);
+    let krate = args.krate.clone().unwrap_or_else(default_crate);
+
+    // A type `#[pooled]` rejects (a generic one, say) still gets a stand-in `Reset` impl, so the
+    // rest of the program sees the impl it expects; a union has none to give.
+    let is_union = matches!(input.data, syn::Data::Union(_));
+    let reset_impl = if derives || !args.wants_generated_reset() || is_union {
+        TokenStream::new()
+    } else if !pooled_type_ok {
+        fallback::reset_impl(&input, &krate)
+    } else {
+        let before = errors.count();
+        let model = Input::from_syn(&input, &mut errors);
+        valid::check_model(&model, &mut errors);
+        if errors.count() == before {
+            reset_impl(&model, &krate)
+        } else {
+            fallback::reset_impl(&input, &krate)
+        }
+    };
+
+    // A second `#[pooled]` was reported above; removing it avoids a second `pool()`.
+    input.attrs.retain(|attr| !valid::is_pooled_attr(attr));
+    if derives {
+        // The derive below reads the `#[reset(...)]` attributes; tell it about `crate = ...`.
+        if args.krate.is_some() && !input.attrs.iter().any(reset::is_reset_attr) {
+            input.attrs.push(parse_quote!(#[reset(crate = #krate)]));
+        }
+    } else {
+        // Read by this macro (or by a derive that ran already): not attributes of their own.
+        strip_reset_attrs(&mut input);
+    }
+
+    let pool = if args_ok && pooled_type_ok {
+        pool_impl(&args, &input, &krate, derives)
+    } else if pooled_type_ok && args.mode() != Mode::Async {
+        fallback::pool_impl(&input, &krate, args.mode())
+    } else {
+        TokenStream::new()
+    };
+    let errors = errors.into_compile_errors();
+    quote! {
+        #input
+        #reset_impl
+        #pool
+        #errors
+    }
+}
+
+fn default_crate() -> Path {
+    parse_quote!(::fastalloc)
+}
+
+/// Whether the type has `#[derive(..., Reset, ...)]` among the attributes below `#[pooled]`.
+fn derives_reset(input: &DeriveInput) -> bool {
+    input
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("derive"))
+        .any(|attr| {
+            attr.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated)
+                .is_ok_and(|paths| {
+                    paths
+                        .iter()
+                        .any(|path| path.segments.last().is_some_and(|s| s.ident == "Reset"))
+                })
+        })
+}
+
+fn strip_reset_attrs(input: &mut DeriveInput) {
+    let keep = |attr: &syn::Attribute| !reset::is_reset_attr(attr);
+    input.attrs.retain(keep);
+    let fields: Vec<&mut syn::Field> = match &mut input.data {
+        syn::Data::Struct(data) => data.fields.iter_mut().collect(),
+        syn::Data::Enum(data) => data
+            .variants
+            .iter_mut()
+            .flat_map(|variant| {
+                variant.attrs.retain(keep);
+                variant.fields.iter_mut()
+            })
+            .collect(),
+        syn::Data::Union(data) => data.fields.named.iter_mut().collect(),
+    };
+    for field in fields {
+        field.attrs.retain(keep);
+    }
+}
+
+/// The `Reset` impl for a model without errors.
+fn reset_impl(input: &Input, krate: &Path) -> TokenStream {
+    let ident = input.ident;
+    let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
+    let where_clause = bounds(input, krate);
+    let body = match &input.data {
+        Data::Struct(fields) => fields
+            .iter()
+            .map(|field| reset_field(field, krate))
+            .collect(),
+        Data::Enum(_) => match input.default_variant() {
+            Some(variant) => {
+                let name = &variant.ident;
+                quote_spanned!(name.span()=> *self = Self::#name;)
+            }
+            None => TokenStream::new(),
+        },
+        Data::Union(_) => TokenStream::new(),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::Reset for #ident #ty_generics #where_clause {
+            #[inline]
+            fn reset(&mut self) {
+                #body
+            }
+        }
+    }
+}
+
+/// The statement that resets one field. Its tokens carry the field's spans, so that a type
+/// error (no `Reset`, no `Default`, a wrong `with` function) points at the field.
+fn reset_field(field: &Field, krate: &Path) -> TokenStream {
+    let Field {
+        member,
+        ty,
+        cfgs,
+        how,
+    } = field;
+    let span = ty.span();
+    match how {
+        How::Reset => quote_spanned! {span=>
+            #(#cfgs)*
+            <#ty as #krate::__private::ResetField>::reset_field(&mut self.#member);
+        },
+        How::Skip => TokenStream::new(),
+        How::Default(word) => quote_spanned! {*word=>
+            #(#cfgs)*
+            self.#member = <#ty as #krate::__private::DefaultField>::default_field();
+        },
+        How::Value(value) => quote_spanned! {value.span()=>
+            #(#cfgs)*
+            self.#member = #value;
+        },
+        How::With(path) => quote_spanned! {path.span()=>
+            #(#cfgs)*
+            #path(&mut self.#member);
+        },
+    }
+}
+
+/// The where clause of the `Reset` impl: the type's own, plus `FieldType: Reset` (or
+/// `: Default` for `#[reset(default)]`) for each field whose type names a type parameter.
+///
+/// Bounding field types rather than parameters ("perfect derive") lets `Buffer<T>` with a
+/// `Vec<T>` field reset for any `T`, since `Vec<T>: Reset` needs nothing of `T`.
+fn bounds(input: &Input, krate: &Path) -> Option<syn::WhereClause> {
+    let params: HashSet<&Ident> = input
+        .generics
+        .type_params()
+        .map(|param| &param.ident)
+        .collect();
+    let mut where_clause = input.generics.where_clause.clone();
+    let Data::Struct(fields) = &input.data else {
+        return where_clause;
+    };
+    if params.is_empty() {
+        return where_clause;
+    }
+    let mut seen = HashSet::new();
+    for field in fields {
+        let ty = field.ty;
+        let predicate: WherePredicate = match field.how {
+            How::Reset => parse_quote!(#ty: #krate::__private::Reset),
+            How::Default(_) => parse_quote!(#ty: ::core::default::Default),
+            How::Skip | How::Value(_) | How::With(_) => continue,
+        };
+        if mentions_any(ty, &params) && seen.insert(predicate.to_token_stream().to_string()) {
+            where_clause
+                .get_or_insert_with(|| parse_quote!(where))
+                .predicates
+                .push(predicate);
+        }
+    }
+    where_clause
+}
+
+/// Whether `ty` names one of `params`.
+fn mentions_any(ty: &syn::Type, params: &HashSet<&Ident>) -> bool {
+    struct Finder<'a> {
+        params: &'a HashSet<&'a Ident>,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_path(&mut self, path: &'ast Path) {
+            if path.leading_colon.is_none()
+                && path
+                    .segments
+                    .first()
+                    .is_some_and(|s| self.params.contains(&s.ident))
+            {
+                self.found = true;
+            }
+            syn::visit::visit_path(self, path);
+        }
+        fn visit_type_macro(&mut self, _: &'ast syn::TypeMacro) {
+            // A macro may expand to anything: bound it, to be safe.
+            self.found = true;
+        }
+    }
+    let mut finder = Finder {
+        params,
+        found: false,
+    };
+    finder.visit_type(ty);
+    finder.found
+}
+
+/// Replaces `Self` in a user expression with the type's name: the expression ends up inside
+/// `pool()`'s `static` and `const` items, where `Self` is not allowed.
+fn replace_self(expr: &Expr, ident: &Ident) -> Expr {
+    struct Replace<'a>(&'a Ident);
+    impl VisitMut for Replace<'_> {
+        fn visit_path_mut(&mut self, path: &mut Path) {
+            if path.leading_colon.is_none() {
+                if let Some(first) = path.segments.first_mut() {
+                    if first.ident == "Self" {
+                        first.ident = Ident::new(&self.0.to_string(), first.ident.span());
+                    }
+                }
+            }
+            syn::visit_mut::visit_path_mut(self, path);
+        }
+    }
+    let mut expr = expr.clone();
+    Replace(ident).visit_expr_mut(&mut expr);
+    expr
+}
+
+/// `impl Type { fn pool() -> &'static Pool<Type> }` for arguments without errors.
+///
+/// Every setting is a `const` item: a literal was range-checked by `valid.rs` already, and a
+/// constant expression gets the same checks as `const` assertions here. So the `build()` in
+/// `pool()` cannot fail because of a setting; what is left is failing to reserve memory for the
+/// slots, which is reported by a panic that names the pool and the reason.
+fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool) -> TokenStream {
+    let ident = &input.ident;
+    let vis = &input.vis;
+    let mode = args.mode();
+    let pool_name = format_ident!("{}", mode.pool_type());
+    let pool_ty = quote!(#krate::__private::#pool_name<#ident>);
+    let Settings { items, calls } = settings(args, ident, krate);
+
+    let factory_var = Ident::new("__fastalloc_factory", Span::mixed_site());
+    let factory = match &args.factory {
+        Some(path) => replace_self(&Expr::Path(path.clone()), ident).into_token_stream(),
+        None => {
+            quote_spanned!(ident.span()=> <#ident as #krate::__private::DefaultForPool>::default_for_pool)
+        }
+    };
+    let reset_var = Ident::new("__fastalloc_reset", Span::mixed_site());
+    let reset = match &args.reset {
+        Some(ResetArg::With(path)) => {
+            replace_self(&Expr::Path(path.clone()), ident).into_token_stream()
+        }
+        Some(ResetArg::Manual(word)) => {
+            quote_spanned!(word.span()=> <#ident as #krate::__private::ResetForPool>::reset_for_pool)
+        }
+        None if derives_reset => {
+            quote_spanned!(ident.span()=> <#ident as #krate::__private::ResetForPool>::reset_for_pool)
+        }
+        None => quote!(<#ident as #krate::__private::ResetForPool>::reset_for_pool),
+    };
+    let error_var = Ident::new("__fastalloc_error", Span::mixed_site());
+    let panic_message = format!(
+        "`#[pooled]` could not build the `{}` of `{ident}`: {{}}",
+        mode.pool_type()
+    );
+    let doc = pool_doc(args, ident);
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            #[doc = #doc]
+            #[must_use]
+            #vis fn pool() -> &'static #pool_ty {
+                #(#items)*
+                static __FASTALLOC_POOL: #krate::__private::LazyLock<#pool_ty> =
+                    #krate::__private::LazyLock::new(|| {
+                        let #factory_var: fn() -> #ident = #factory;
+                        let #reset_var: fn(&mut #ident) = #reset;
+                        <#pool_ty>::builder()
+                            #(#calls)*
+                            .factory(#factory_var)
+                            .reset_with(#reset_var)
+                            .build()
+                            .unwrap_or_else(|#error_var| ::core::panic!(#panic_message, #error_var))
+                    });
+                &__FASTALLOC_POOL
+            }
+        }
+    }
+}
+
+/// The pool's settings: `const` items with their checks, and the builder calls using them.
+struct Settings {
+    items: Vec<TokenStream>,
+    calls: Vec<TokenStream>,
+}
+
+fn settings(args: &Args, ident: &Ident, krate: &Path) -> Settings {
+    let mut items = Vec::new();
+    let mut calls = Vec::new();
+    let Some(capacity) = &args.capacity else {
+        return Settings { items, calls };
+    };
+    let capacity_name = Ident::new("__FASTALLOC_CAPACITY", Span::call_site());
+    items.push(size_const(&capacity_name, capacity, ident));
+    items.push(size_check(
+        &capacity_name,
+        capacity,
+        "capacity",
+        ident,
+        krate,
+    ));
+    if capacity.literal.is_none() {
+        items.push(const_assert(
+            capacity.expr.span(),
+            &quote!(#capacity_name > 0),
+            "`capacity` in `#[pooled]` must be at least 1: a pool of zero objects can never \
+             hand one out",
+        ));
+    }
+    calls.push(quote!(.capacity(#capacity_name)));
+
+    if let Some(max) = &args.max_capacity {
+        let max_name = Ident::new("__FASTALLOC_MAX_CAPACITY", Span::call_site());
+        items.push(size_const(&max_name, max, ident));
+        items.push(size_check(&max_name, max, "max_capacity", ident, krate));
+        if max.literal.is_none() || capacity.literal.is_none() {
+            items.push(const_assert(
+                max.expr.span(),
+                &quote!(#max_name >= #capacity_name),
+                "`max_capacity` in `#[pooled]` is below `capacity`: the pool starts at \
+                 `capacity` and grows up to `max_capacity`; raise `max_capacity` or lower \
+                 `capacity`",
+            ));
+        }
+        calls.push(quote!(.max_capacity(#max_name)));
+    }
+
+    match &args.growth {
+        Some(GrowthArg::Linear { step, word }) => {
+            let step_name = Ident::new("__FASTALLOC_GROWTH_STEP", Span::call_site());
+            items.push(size_const(&step_name, step, ident));
+            if step.literal.is_none() {
+                items.push(const_assert(
+                    step.expr.span(),
+                    &quote!(#step_name > 0),
+                    "the step of `growth = linear(N)` in `#[pooled]` must be at least 1",
+                ));
+            }
+            let growth = quote_spanned!(word.span()=> #krate::__private::Growth::Linear);
+            calls.push(quote!(.growth(#growth(#step_name))));
+        }
+        Some(GrowthArg::Exponential { factor, word }) => {
+            let factor_name = Ident::new("__FASTALLOC_GROWTH_FACTOR", Span::call_site());
+            let span = factor.expr.span();
+            let value = match factor.literal {
+                Some(value) => Literal::f64_unsuffixed(value).into_token_stream(),
+                None => replace_self(&factor.expr, ident).into_token_stream(),
+            };
+            items.push(quote_spanned!(span=> const #factor_name: ::core::primitive::f64 = #value;));
+            if factor.literal.is_none() {
+                items.push(const_assert(
+                    span,
+                    &quote!(#factor_name > 1.0 && #factor_name < ::core::primitive::f64::INFINITY),
+                    "the factor of `growth = exponential(F)` in `#[pooled]` must be finite and \
+                     greater than 1.0, such as 1.5 or 2.0",
+                ));
+            }
+            let growth = quote_spanned!(word.span()=> #krate::__private::Growth::Exponential);
+            calls.push(quote!(.growth(#growth(#factor_name))));
+        }
+        None => {}
+    }
+    if args.preallocate.is_some() {
+        calls.push(quote!(.preallocate(true)));
+    }
+    Settings { items, calls }
+}
+
+/// `const NAME: usize = expr;`, spanned at `expr` so that a type error points at it.
+fn size_const(name: &Ident, number: &Number, ident: &Ident) -> TokenStream {
+    let expr = replace_self(&number.expr, ident);
+    quote_spanned!(number.expr.span()=> const #name: ::core::primitive::usize = #expr;)
+}
+
+/// A `const` assertion that `name` objects of the pooled type fit in one pool.
+fn size_check(
+    name: &Ident,
+    number: &Number,
+    what: &str,
+    ident: &Ident,
+    krate: &Path,
+) -> TokenStream {
+    let message = format!(
+        "`{what}` in `#[pooled]` is larger than a pool of `{ident}` can hold: at most \
+         4294967295 objects, and their memory must fit in the address space"
+    );
+    let max = quote!(#krate::__private::max_objects::<#ident>());
+    const_assert(number.expr.span(), &quote!(#name <= #max), &message)
+}
+
+fn const_assert(span: Span, condition: &TokenStream, message: &str) -> TokenStream {
+    quote_spanned!(span=> const _: () = ::core::assert!(#condition, #message);)
+}
+
+fn pool_doc(args: &Args, ident: &Ident) -> String {
+    let describe = |number: &Number| match number.literal {
+        Some(value) => value.to_string(),
+        None => format!("`{}`", number.expr.to_token_stream()),
+    };
+    let capacity = args.capacity.as_ref().map(describe).unwrap_or_default();
+    let mut doc = match args.mode() {
+        Mode::ThreadLocal => format!(
+            " The `ThreadLocalPool` of `{ident}` objects, generated by `#[pooled]`: each thread \
+             that allocates gets its own part of {capacity} objects"
+        ),
+        Mode::ThreadSafe => format!(
+            " The `ThreadSafePool` of `{ident}` objects, generated by `#[pooled]`: {capacity} \
+             objects shared by all threads"
+        ),
+        Mode::Async => format!(
+            " The `AsyncPool` of `{ident}` objects, generated by `#[pooled]`: {capacity} objects"
+        ),
+    };
+    match (&args.growth, &args.max_capacity) {
+        (None, None) => doc.push_str(", never growing"),
+        (_, Some(max)) => {
+            let _ = write!(doc, ", growing up to {}", describe(max));
+        }
+        (Some(_), None) => doc.push_str(", growing as needed"),
+    }
+    doc.push_str(". It is created on the first call");
+    match (args.preallocate.is_some(), args.mode()) {
+        (false, _) => {}
+        (true, Mode::ThreadLocal) => {
+            doc.push_str(", and each thread's objects are built on its first allocation");
+        }
+        (true, _) => doc.push_str(", and its objects are built then"),
+    }
+    doc.push_str(
+        ".\n\n Dropping a guard from `allocate()` resets the object and returns it to the pool.",
+    );
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_pooled(args: TokenStream, item: TokenStream) -> String {
+        pooled(args, item).to_string()
+    }
+
+    #[test]
+    fn a_renamed_crate_is_the_only_path_used() {
+        let out = expand_pooled(
+            quote!(capacity = 4, growth = linear(2), crate = my::pools),
+            quote!(
+                struct Particle {
+                    trail: Vec<u8>,
+                    #[reset(value = 1)]
+                    id: u64,
+                }
+            ),
+        );
+        assert!(!out.contains("fastalloc ::"), "{out}");
+        assert!(out.contains("my :: pools :: __private :: Reset"), "{out}");
+        assert!(
+            out.contains("my :: pools :: __private :: ThreadLocalPool < Particle >"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("# [reset"),
+            "the helper attributes are removed: {out}"
+        );
+    }
+
+    #[test]
+    fn the_derive_below_is_left_to_write_the_impl() {
+        let out = expand_pooled(
+            quote!(capacity = 4, crate = my::pools),
+            quote!(
+                #[derive(Default, Reset)]
+                struct Particle {
+                    #[reset(skip)]
+                    id: u64,
+                }
+            ),
+        );
+        assert!(
+            !out.contains("impl my :: pools :: __private :: Reset"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# [reset (skip)]"),
+            "kept for the derive: {out}"
+        );
+        assert!(out.contains("# [reset (crate = my :: pools)]"), "{out}");
+    }
+
+    #[test]
+    fn the_derive_above_stays_silent_when_pooled_writes_the_impl() {
+        let silent: DeriveInput = parse_quote! {
+            #[pooled(capacity = 4, thread_safe)]
+            struct Particle { id: u64 }
+        };
+        assert!(derive_reset(&silent).is_empty());
+        let writes: DeriveInput = parse_quote! {
+            #[fastalloc::pooled(capacity = 4, reset = clear)]
+            struct Particle { id: u64 }
+        };
+        assert!(derive_reset(&writes)
+            .to_string()
+            .contains("__private :: Reset for Particle"));
+    }
+
+    #[test]
+    fn generic_bounds_name_field_types() {
+        let input: DeriveInput = parse_quote! {
+            struct Batch<T, U: Clone> where U: Send {
+                items: Vec<T>,
+                value: U,
+                #[reset(default)]
+                other: Option<U>,
+                #[reset(skip)]
+                kept: T,
+                fixed: u8,
+            }
+        };
+        let out = derive_reset(&input).to_string();
+        assert!(out.contains("where U : Send , Vec < T > : :: fastalloc :: __private :: Reset , U : :: fastalloc :: __private :: Reset , Option < U > : :: core :: default :: Default"), "{out}");
+    }
+}

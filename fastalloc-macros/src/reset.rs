@@ -1,0 +1,350 @@
+//! Reads the `#[reset(...)]` helper attribute: on a field (`skip`, `default`, `value = expr`,
+//! `with = path`), on an enum variant (`default`), and on the type itself (`crate = path`).
+
+use proc_macro2::{Span, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Attribute, Error, Expr, ExprPath, Ident, LitStr, Meta, Path, Token};
+
+use crate::ctxt::{self, Errors};
+
+const FIELD_OPTIONS: &[&str] = &["skip", "default", "value", "with"];
+
+const FIELD_ALIASES: &[(&str, &str)] = &[
+    ("ignore", "skip"),
+    ("keep", "skip"),
+    ("none", "skip"),
+    ("default_value", "value"),
+    ("to", "value"),
+    ("set", "value"),
+    ("function", "with"),
+    ("fn", "with"),
+    ("reset_with", "with"),
+    ("using", "with"),
+];
+
+/// All the forms, for messages that must list them.
+const FIELD_FORMS: &str =
+    "`#[reset(skip)]`, `#[reset(default)]`, `#[reset(value = expr)]` or `#[reset(with = path)]`";
+
+/// How one field goes back to its fresh state.
+pub(crate) enum How {
+    /// No attribute: the field's own `Reset` impl.
+    Reset,
+    /// `skip`: left as it is.
+    Skip,
+    /// `default`: assigned `Default::default()`. Keeps the span of the word.
+    Default(Span),
+    /// `value = expr`: assigned `expr`.
+    Value(Expr),
+    /// `with = path`: `path(&mut field)`.
+    With(ExprPath),
+}
+
+/// Whether `attr` is a `#[reset ...]` attribute.
+pub(crate) fn is_reset_attr(attr: &Attribute) -> bool {
+    attr.path().is_ident("reset")
+}
+
+/// One `name` or `name = value` inside `#[reset(...)]`.
+struct Opt {
+    word: Ident,
+    name: String,
+    value: Option<Expr>,
+}
+
+/// The options inside every `#[reset(...)]` among `attrs`, recording malformed ones in `errors`.
+fn options(attrs: &[Attribute], level: &str, errors: &mut Errors) -> Vec<Opt> {
+    let mut found = Vec::new();
+    for attr in attrs.iter().filter(|attr| is_reset_attr(attr)) {
+        let list = match &attr.meta {
+            Meta::List(list) if !list.tokens.is_empty() => list,
+            _ => {
+                errors.spanned(attr, format!("`#[reset]` needs an option: {level}"));
+                continue;
+            }
+        };
+        let parser = |input: ParseStream| {
+            while !input.is_empty() {
+                match option(input) {
+                    Ok(opt) => found.push(opt),
+                    Err(error) => {
+                        errors.push(error);
+                        skip_option(input);
+                        continue;
+                    }
+                }
+                if !input.is_empty() && input.parse::<Token![,]>().is_err() {
+                    errors.at(input.span(), "expected `,` between two `reset` options");
+                    skip_option(input);
+                }
+            }
+            Ok(())
+        };
+        if let Err(error) = parser.parse2(list.tokens.clone()) {
+            errors.push(error);
+        }
+    }
+    found
+}
+
+fn option(input: ParseStream) -> syn::Result<Opt> {
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(format!("expected a `reset` option: {FIELD_FORMS}")));
+    }
+    let word = input.call(Ident::parse_any)?;
+    let name = word.unraw().to_string();
+    let value = if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(input.error(format!("expected a value after `{name} =`")));
+        }
+        Some(input.parse::<Expr>()?)
+    } else {
+        None
+    };
+    Ok(Opt { word, name, value })
+}
+
+/// Skips the rest of a bad option, up to and including the next top-level comma.
+fn skip_option(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    });
+}
+
+fn takes_no_value(opt: &Opt) -> syn::Result<()> {
+    match &opt.value {
+        None => Ok(()),
+        Some(_) => Err(Error::new_spanned(
+            &opt.word,
+            format!(
+                "`{}` takes no value: write `#[reset({})]`",
+                opt.name, opt.name
+            ),
+        )),
+    }
+}
+
+fn string_instead_of_path(expr: &Expr) -> Option<&LitStr> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(string),
+            ..
+        }) => Some(string),
+        _ => None,
+    }
+}
+
+/// How `field` is reset, from its `#[reset(...)]` attributes.
+pub(crate) fn field(field: &syn::Field, errors: &mut Errors) -> How {
+    let mut chosen: Option<(Ident, How)> = None;
+    for opt in options(
+        &field.attrs,
+        &format!("on a field, write {FIELD_FORMS}"),
+        errors,
+    ) {
+        let how = match opt.name.as_str() {
+            "skip" => takes_no_value(&opt).map(|()| How::Skip),
+            "default" => takes_no_value(&opt).map(|()| How::Default(opt.word.span())),
+            "value" => match opt.value {
+                Some(expr) => Ok(How::Value(expr)),
+                None => Err(Error::new_spanned(
+                    &opt.word,
+                    "`value` needs the value to assign: write `#[reset(value = expr)]`",
+                )),
+            },
+            "with" => with_path(&opt),
+            "crate" => Err(Error::new_spanned(
+                &opt.word,
+                "`crate = ...` goes on the type, not on a field: write `#[reset(crate = path)]` \
+                 above the struct",
+            )),
+            name => Err(Error::new_spanned(
+                &opt.word,
+                format!(
+                    "unknown `reset` option `{name}`; {}",
+                    ctxt::suggestion(name, FIELD_OPTIONS, FIELD_ALIASES)
+                ),
+            )),
+        };
+        match (how, &chosen) {
+            (Err(error), _) => errors.push(error),
+            (Ok(how), None) => chosen = Some((opt.word, how)),
+            (Ok(_), Some((first, _))) if *first == opt.word => errors.spanned(
+                &opt.word,
+                format!("duplicate `reset` option `{}`; give it once", opt.name),
+            ),
+            (Ok(_), Some((first, _))) => errors.spanned(
+                &opt.word,
+                format!(
+                    "conflicting `reset` options `{first}` and `{}`: a field is reset one way; \
+                     keep one",
+                    opt.name
+                ),
+            ),
+        }
+    }
+    chosen.map_or(How::Reset, |(_, how)| how)
+}
+
+fn with_path(opt: &Opt) -> syn::Result<How> {
+    let Some(expr) = &opt.value else {
+        return Err(Error::new_spanned(
+            &opt.word,
+            "`with` needs a function: write `#[reset(with = path)]` naming a `fn(&mut FieldType)`",
+        ));
+    };
+    if let Some(string) = string_instead_of_path(expr) {
+        return Err(Error::new_spanned(
+            string,
+            format!(
+                "`with` takes a path, not a string: write `with = {}` without quotes",
+                string.value()
+            ),
+        ));
+    }
+    match expr {
+        Expr::Path(path) => Ok(How::With(path.clone())),
+        other => Err(Error::new_spanned(
+            other,
+            "`with` takes the path of a function called as `path(&mut field)`, such as \
+             `with = Vec::clear`; to use a closure, define a function and name it here",
+        )),
+    }
+}
+
+/// Whether an enum variant is marked `#[reset(default)]`; the span of the mark if so.
+pub(crate) fn variant(variant: &syn::Variant, errors: &mut Errors) -> Option<Span> {
+    let mut marked = None;
+    let level = "on an enum variant, write `#[reset(default)]` to mark the variant that \
+                 `reset` goes back to";
+    for opt in options(&variant.attrs, level, errors) {
+        if opt.name != "default" {
+            errors.spanned(
+                &opt.word,
+                format!(
+                    "unknown `reset` option `{}` on an enum variant; {level}",
+                    opt.name
+                ),
+            );
+        } else if let Err(error) = takes_no_value(&opt) {
+            errors.push(error);
+        } else if marked.is_some() {
+            errors.spanned(
+                &opt.word,
+                "duplicate `reset` option `default`; give it once",
+            );
+        } else {
+            marked = Some(opt.word.span());
+        }
+    }
+    marked
+}
+
+/// `#[reset(crate = path)]` on the type: the path of the `fastalloc` crate.
+pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> Option<Path> {
+    let mut krate = None;
+    let level = "on the type, only `#[reset(crate = path)]` is accepted";
+    for opt in options(attrs, level, errors) {
+        match opt.name.as_str() {
+            "crate" => match opt.value {
+                Some(Expr::Path(path)) if path.qself.is_none() => {
+                    if krate.is_some() {
+                        errors.spanned(&opt.word, "duplicate `reset` option `crate`; give it once");
+                    } else {
+                        krate = Some(path.path);
+                    }
+                }
+                Some(other) => errors.spanned(
+                    other,
+                    "`crate` takes the path of the `fastalloc` crate, such as \
+                     `#[reset(crate = my_fastalloc)]`",
+                ),
+                None => errors.spanned(&opt.word, "`crate` needs a path: write `crate = path`"),
+            },
+            name if FIELD_OPTIONS.contains(&name) => errors.spanned(
+                &opt.word,
+                format!(
+                    "`{name}` goes on a field, not on the type; {level} (it names the \
+                     `fastalloc` crate when it is renamed)"
+                ),
+            ),
+            name => errors.spanned(
+                &opt.word,
+                format!("unknown `reset` option `{name}` on the type; {level}"),
+            ),
+        }
+    }
+    krate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn how(field: &syn::Field) -> Result<How, Vec<String>> {
+        let mut errors = Errors::new();
+        let how = super::field(field, &mut errors);
+        match errors.finish() {
+            Ok(()) => Ok(how),
+            Err(error) => Err(error.into_iter().map(|error| error.to_string()).collect()),
+        }
+    }
+
+    fn named(field: syn::FieldsNamed) -> syn::Field {
+        field.named.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn field_options() {
+        assert!(matches!(
+            how(&named(parse_quote!({ a: u8 }))),
+            Ok(How::Reset)
+        ));
+        assert!(matches!(
+            how(&named(parse_quote!({ #[reset(skip)] a: u8 }))),
+            Ok(How::Skip)
+        ));
+        assert!(matches!(
+            how(&named(parse_quote!({ #[reset(default)] a: u8 }))),
+            Ok(How::Default(_))
+        ));
+        assert!(matches!(
+            how(&named(parse_quote!({ #[reset(value = 1 + 2)] a: u8 }))),
+            Ok(How::Value(_))
+        ));
+        assert!(matches!(
+            how(&named(parse_quote!({ #[reset(with = Vec::clear)] a: u8 }))),
+            Ok(How::With(_))
+        ));
+    }
+
+    #[test]
+    fn field_mistakes() {
+        let errors = how(&named(parse_quote!({
+            #[reset(skp, skip, default, skip, value, with = "f", with = |x| x, crate = c)]
+            #[reset]
+            a: u8
+        })))
+        .err()
+        .unwrap();
+        assert_eq!(errors.len(), 8, "{errors:#?}");
+        assert!(errors[0].starts_with("`#[reset]` needs an option"));
+        assert!(errors[1].contains("did you mean `skip`?"));
+        assert!(errors[2].starts_with("conflicting `reset` options `skip` and `default`"));
+        assert!(errors[3].starts_with("duplicate `reset` option `skip`"));
+        assert!(errors[4].starts_with("`value` needs the value"));
+        assert!(errors[5].contains("write `with = f` without quotes"));
+        assert!(errors[6].contains("define a function"));
+        assert!(errors[7].starts_with("`crate = ...` goes on the type"));
+    }
+}

@@ -1,0 +1,225 @@
+//! Checks that need more than one token: values in range, arguments that fit together, and
+//! types that can be pooled or reset. Values written as literals are checked here, when the
+//! macro runs; constant expressions get the same checks as `const` assertions (see
+//! `expand.rs`), so a bad value is a compile error either way.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Attribute, DeriveInput, GenericParam};
+
+use crate::args::{Args, GrowthArg, Mode};
+use crate::ctxt::Errors;
+use crate::model::{Data, Input};
+
+/// The most objects one pool can hold: `fastalloc-core`'s `MAX_OBJECTS` (`u32::MAX`).
+pub(crate) const MAX_OBJECTS: u128 = u32::MAX as u128;
+
+/// Whether `AsyncPool` exists in `fastalloc` yet. When it does, set this to `true`: the rest
+/// of the `async` mode (parsing, the pool type, the generated `pool()`) is already in place.
+const ASYNC_POOL_AVAILABLE: bool = false;
+
+/// Checks the `#[pooled(...)]` arguments.
+pub(crate) fn check_args(args: &Args, ty: &str, errors: &mut Errors) {
+    let Some(capacity) = &args.capacity else {
+        if args.capacity_attempted {
+            // `capacity` is there but wrong, and that is reported already.
+            return check_rest(args, None, ty, errors);
+        }
+        errors.at(
+            Span::call_site(),
+            format!(
+                "`#[pooled]` needs a `capacity`: the number of objects {} holds at first, such \
+                 as `#[pooled(capacity = 64)]`",
+                if args.mode() == Mode::ThreadLocal {
+                    "each thread's part of the pool"
+                } else {
+                    "the pool"
+                }
+            ),
+        );
+        return check_rest(args, None, ty, errors);
+    };
+    if let Some(value) = capacity.literal {
+        if value == 0 {
+            errors.spanned(
+                &capacity.expr,
+                "`capacity` must be at least 1: a pool of zero objects can never hand one out",
+            );
+        } else if value > MAX_OBJECTS {
+            errors.spanned(&capacity.expr, too_large("capacity", value));
+        }
+    }
+    check_rest(
+        args,
+        capacity.literal.filter(|&value| value > 0),
+        ty,
+        errors,
+    );
+}
+
+fn too_large(what: &str, value: u128) -> String {
+    format!("`{what}` is {value}, above the most objects a pool can hold ({MAX_OBJECTS})")
+}
+
+fn check_rest(args: &Args, capacity: Option<u128>, ty: &str, errors: &mut Errors) {
+    if let Some(max) = &args.max_capacity {
+        match (max.literal, capacity) {
+            (Some(max_value), _) if max_value > MAX_OBJECTS => {
+                errors.spanned(&max.expr, too_large("max_capacity", max_value));
+            }
+            (Some(max_value), Some(capacity)) if max_value < capacity => errors.spanned(
+                &max.expr,
+                format!(
+                    "`max_capacity` ({max_value}) is below `capacity` ({capacity}): the pool \
+                     starts at `capacity` and grows up to `max_capacity`; raise `max_capacity` \
+                     to at least {capacity}, or lower `capacity`"
+                ),
+            ),
+            _ => {}
+        }
+    }
+    match &args.growth {
+        Some(GrowthArg::Linear { step, .. }) if step.literal == Some(0) => errors.spanned(
+            &step.expr,
+            "`linear(0)` never adds an object: the step of `growth = linear(N)` must be at \
+             least 1",
+        ),
+        Some(GrowthArg::Exponential { factor, .. }) => match factor.literal {
+            Some(value) if !value.is_finite() => errors.spanned(
+                &factor.expr,
+                "the growth factor must be a finite number greater than 1.0, such as \
+                 `exponential(1.5)` or `exponential(2.0)`",
+            ),
+            Some(value) if value <= 1.0 => errors.spanned(
+                &factor.expr,
+                format!(
+                    "growth factor {value:?} does not grow the pool: `exponential(F)` \
+                     multiplies the capacity by F, so F must be greater than 1.0, such as \
+                     `exponential(1.5)` or `exponential(2.0)`"
+                ),
+            ),
+            _ => {}
+        },
+        _ => {}
+    }
+    if let Some(mode) = &args.mode {
+        if mode.mode == Mode::Async && !ASYNC_POOL_AVAILABLE {
+            errors.spanned(
+                &mode.word,
+                format!(
+                    "`async` pools are not available yet: `fastalloc` has no `AsyncPool` so \
+                     far; for now use `thread_safe` (a `ThreadSafePool<{ty}>` shared by all \
+                     threads and tasks), or no mode word (a `ThreadLocalPool<{ty}>`)"
+                ),
+            );
+        }
+    }
+}
+
+/// Checks that the type under `#[pooled]` can have a pool in a `static`. Returns whether it
+/// can.
+pub(crate) fn check_pooled_type(input: &DeriveInput, errors: &mut Errors) -> bool {
+    let before = errors.count();
+    if let syn::Data::Union(data) = &input.data {
+        errors.spanned(
+            data.union_token,
+            "`#[pooled]` cannot pool a union: a pool resets what it takes back, and a union \
+             does not know which of its fields is in use; wrap it in a struct or an enum",
+        );
+    }
+    let ident = &input.ident;
+    let params = &input.generics.params;
+    if params
+        .iter()
+        .any(|param| !matches!(param, GenericParam::Lifetime(_)))
+    {
+        errors.spanned(
+            params,
+            format!(
+                "`#[pooled]` cannot pool a generic type: the pool lives in a `static`, and a \
+                 `static` cannot depend on generic parameters; use `#[derive(Reset)]` and \
+                 build a pool for the type you need, such as \
+                 `ThreadSafePool::<{ident}<u64>>::builder()`, or put `#[pooled]` on a \
+                 non-generic wrapper"
+            ),
+        );
+    } else if !params.is_empty() {
+        errors.spanned(
+            params,
+            "`#[pooled]` cannot pool a type with a lifetime: the pool lives in a `static`, so \
+             its objects must be `'static`; own the data instead of borrowing it",
+        );
+    }
+    errors.count() == before
+}
+
+/// Reports a second `#[pooled]` on the type (the first is the one expanding, and is no longer
+/// among the attributes).
+pub(crate) fn check_single_pooled(input: &DeriveInput, errors: &mut Errors) {
+    if let Some(second) = input.attrs.iter().find(|attr| is_pooled_attr(attr)) {
+        errors.spanned(
+            second,
+            "`#[pooled]` is applied twice; merge the arguments into one `#[pooled(...)]`",
+        );
+    }
+}
+
+/// Whether `attr` is `#[pooled ...]` (or `#[some::path::pooled ...]`).
+pub(crate) fn is_pooled_attr(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "pooled")
+}
+
+/// Checks that the model can get a `Reset` impl.
+pub(crate) fn check_model(input: &Input, errors: &mut Errors) {
+    match &input.data {
+        Data::Struct(_) => {}
+        Data::Union(data) => errors.spanned(
+            data.union_token,
+            "`Reset` cannot be derived for a union: only one of its fields is in use at a \
+             time, and the derive cannot know which; implement `Reset` by hand",
+        ),
+        Data::Enum(variants) => {
+            let mut marked = variants.iter().filter(|variant| variant.marked.is_some());
+            match marked.next() {
+                None => errors.spanned(
+                    input.ident,
+                    format!(
+                        "`Reset` for an enum resets it to one of its variants: mark a variant \
+                         without fields with `#[reset(default)]`{}",
+                        if variants.is_empty() {
+                            " (this enum has no variants)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+                Some(first) => {
+                    if !first.original.fields.is_empty() {
+                        errors.spanned(
+                            &first.original.fields,
+                            format!(
+                                "the `#[reset(default)]` variant must have no fields, so that \
+                                 `reset` can assign it; `{}` has fields: mark a unit variant, \
+                                 or implement `Reset` by hand",
+                                first.original.ident
+                            ),
+                        );
+                    }
+                    for other in marked {
+                        errors.at(
+                            other.marked.unwrap_or_else(|| other.original.span()),
+                            format!(
+                                "only one variant can be `#[reset(default)]`; `{}` is marked \
+                                 already",
+                                first.original.ident
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
