@@ -738,3 +738,35 @@ fn pool_types_are_the_documented_ones() {
     // The same pool every time.
     assert!(std::ptr::eq(Shared::pool(), Shared::pool()));
 }
+
+#[pooled(capacity = 2, async)]
+#[derive(Default, Reset)]
+struct Job {
+    id: u32,
+    output: Vec<u8>,
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn async_mode_waits_for_an_object() {
+    let _: &'static fastalloc::AsyncPool<Job> = Job::pool();
+    let mut first = Job::pool().allocate().await.unwrap();
+    first.id = 1;
+    first.output.extend_from_slice(b"done");
+    let _second = Job::pool().allocate().await.unwrap();
+    // Both objects are out: the third allocation waits until the first comes back.
+    let third = tokio::spawn(async {
+        let job = Job::pool().allocate().await.unwrap();
+        (job.id, job.output.is_empty())
+    });
+    while Job::pool().waiting() == 0 {
+        tokio::task::yield_now().await;
+    }
+    drop(first);
+    assert_eq!(
+        third.await.unwrap(),
+        (0, true),
+        "the waiter got the reset object"
+    );
+    let stats = Job::pool().stats();
+    assert_eq!((stats.waits, stats.created), (1, 2));
+}

@@ -181,7 +181,7 @@ impl<T> OwnedPooled<T> {
         // SAFETY: the guard owns the loan and `ManuallyDrop` hands it back exactly once.
         let value = unsafe { core.detach(this.slot, core.cache()) };
         // SAFETY: `this` is never used again; this drops the `Arc` it held.
-        drop(unsafe { std::ptr::read(&this.pool) });
+        drop(unsafe { std::ptr::read(&raw const this.pool) });
         value
     }
 

@@ -12,6 +12,7 @@
 //! | [`GrowingPool`] | one | by [`Growth`], up to a maximum | [`Pooled`] | the same; growing adds a chunk |
 //! | [`ThreadLocalPool`] | many, each its own objects | optional | [`Pooled`] (`!Send`) | a thread-local lookup, no atomics |
 //! | [`ThreadSafePool`] | many, shared objects | optional | [`Pooled`] or [`OwnedPooled`] (`Send`) | one uncontended atomic swap per operation |
+//! | `AsyncPool` (feature `async`, on by default) | many tasks; `allocate().await` waits, FIFO | optional | `AsyncPooled` / `OwnedAsyncPooled` (`Send`) | a semaphore permit plus the thread-safe pool |
 //!
 //! Every pool hands out a guard that dereferences to the object; dropping the guard resets the
 //! object (with [`Reset`] or the builder's `reset_with`) and makes it idle again. Objects are
@@ -54,12 +55,16 @@ pub use builder::{
 pub use config::Growth;
 pub use error::{BuildError, PoolError};
 pub use guard::{OwnedPooled, Pooled};
+#[cfg(feature = "async")]
+pub use pool::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
 pub use pool::{FixedPool, GrowingPool, ThreadLocalPool, ThreadSafePool};
 pub use reset::Reset;
 pub use stats::PoolStats;
 
 /// Everything a user of pools needs, for `use fastalloc_core::prelude::*`.
 pub mod prelude {
+    #[cfg(feature = "async")]
+    pub use crate::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
     pub use crate::{
         BuildError, FixedPool, GrowingPool, Growth, OwnedPooled, PoolError, PoolStats, Pooled,
         Reset, ThreadLocalPool, ThreadSafePool,

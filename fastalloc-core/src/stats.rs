@@ -174,7 +174,10 @@ impl<C: Counter> Counters<C> {
     #[inline]
     pub(crate) fn on_allocate(&self) {
         self.allocations.add(1);
-        let in_use = self.in_use.get() + 1;
+        // Wrapping: a thread-safe pool's per-thread counters go "below zero" when objects
+        // are returned on another thread than the one that took them (only their sum means
+        // something there, and `ThreadSafePool::stats` does not use this one).
+        let in_use = self.in_use.get().wrapping_add(1);
         self.in_use.set(in_use);
         if in_use > self.peak_in_use.get() {
             self.peak_in_use.set(in_use);

@@ -272,3 +272,24 @@ fn a_thread_learning_of_close_drops_its_idle_objects() {
     });
     assert_eq!(counts.live(), 0);
 }
+
+#[test]
+fn a_thread_that_returns_others_objects_can_still_allocate() {
+    let pool = Arc::new(ThreadSafePool::<u64>::new(4).unwrap());
+    let guard = pool.allocate_owned().unwrap();
+    let other = Arc::clone(&pool);
+    std::thread::spawn(move || {
+        drop(guard); // returned here, taken on the main thread
+        for _ in 0..10 {
+            let _a = other.allocate().unwrap();
+            let _b = other.allocate_owned().unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.in_use, stats.allocations, stats.releases),
+        (0, 21, 21)
+    );
+}

@@ -89,7 +89,7 @@ pub(crate) fn pooled(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let ty = input.ident.to_string();
     let args = args::parse(args, &ty, &mut errors);
-    valid::check_args(&args, &ty, &mut errors);
+    valid::check_args(&args, &mut errors);
     let args_ok = errors.is_empty();
     let pooled_type_ok = valid::check_pooled_type(&input, &mut errors);
     valid::check_single_pooled(&input, &mut errors);
@@ -128,7 +128,7 @@ pub(crate) fn pooled(args: TokenStream, item: TokenStream) -> TokenStream {
 
     let pool = if args_ok && pooled_type_ok {
         pool_impl(&args, &input, &krate, derives)
-    } else if pooled_type_ok && args.mode() != Mode::Async {
+    } else if pooled_type_ok {
         fallback::pool_impl(&input, &krate, args.mode())
     } else {
         TokenStream::new()

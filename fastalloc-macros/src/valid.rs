@@ -14,16 +14,12 @@ use crate::model::{Data, Input};
 /// The most objects one pool can hold: `fastalloc-core`'s `MAX_OBJECTS` (`u32::MAX`).
 pub(crate) const MAX_OBJECTS: u128 = u32::MAX as u128;
 
-/// Whether `AsyncPool` exists in `fastalloc` yet. When it does, set this to `true`: the rest
-/// of the `async` mode (parsing, the pool type, the generated `pool()`) is already in place.
-const ASYNC_POOL_AVAILABLE: bool = false;
-
 /// Checks the `#[pooled(...)]` arguments.
-pub(crate) fn check_args(args: &Args, ty: &str, errors: &mut Errors) {
+pub(crate) fn check_args(args: &Args, errors: &mut Errors) {
     let Some(capacity) = &args.capacity else {
         if args.capacity_attempted {
             // `capacity` is there but wrong, and that is reported already.
-            return check_rest(args, None, ty, errors);
+            return check_rest(args, None, errors);
         }
         errors.at(
             Span::call_site(),
@@ -37,7 +33,7 @@ pub(crate) fn check_args(args: &Args, ty: &str, errors: &mut Errors) {
                 }
             ),
         );
-        return check_rest(args, None, ty, errors);
+        return check_rest(args, None, errors);
     };
     if let Some(value) = capacity.literal {
         if value == 0 {
@@ -49,19 +45,14 @@ pub(crate) fn check_args(args: &Args, ty: &str, errors: &mut Errors) {
             errors.spanned(&capacity.expr, too_large("capacity", value));
         }
     }
-    check_rest(
-        args,
-        capacity.literal.filter(|&value| value > 0),
-        ty,
-        errors,
-    );
+    check_rest(args, capacity.literal.filter(|&value| value > 0), errors);
 }
 
 fn too_large(what: &str, value: u128) -> String {
     format!("`{what}` is {value}, above the most objects a pool can hold ({MAX_OBJECTS})")
 }
 
-fn check_rest(args: &Args, capacity: Option<u128>, ty: &str, errors: &mut Errors) {
+fn check_rest(args: &Args, capacity: Option<u128>, errors: &mut Errors) {
     if let Some(max) = &args.max_capacity {
         match (max.literal, capacity) {
             (Some(max_value), _) if max_value > MAX_OBJECTS => {
@@ -101,18 +92,6 @@ fn check_rest(args: &Args, capacity: Option<u128>, ty: &str, errors: &mut Errors
             _ => {}
         },
         _ => {}
-    }
-    if let Some(mode) = &args.mode {
-        if mode.mode == Mode::Async && !ASYNC_POOL_AVAILABLE {
-            errors.spanned(
-                &mode.word,
-                format!(
-                    "`async` pools are not available yet: `fastalloc` has no `AsyncPool` so \
-                     far; for now use `thread_safe` (a `ThreadSafePool<{ty}>` shared by all \
-                     threads and tasks), or no mode word (a `ThreadLocalPool<{ty}>`)"
-                ),
-            );
-        }
     }
 }
 

@@ -2,12 +2,16 @@
 //! [`ThreadLocalPool`]; `local.rs` holds the single-threaded engine the first two and each
 //! thread of the last one share.
 
+#[cfg(feature = "async")]
+pub(crate) mod async_pool;
 pub(crate) mod fixed;
 pub(crate) mod growing;
 pub(crate) mod local;
 pub(crate) mod thread_local;
 pub(crate) mod thread_safe;
 
+#[cfg(feature = "async")]
+pub use async_pool::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
 pub use fixed::FixedPool;
 pub use growing::GrowingPool;
 pub use thread_local::ThreadLocalPool;

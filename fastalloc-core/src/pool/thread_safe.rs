@@ -192,7 +192,7 @@ impl<T> SharedCore<T> {
 
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
-    fn allocate(&self) -> Result<(NonNull<T>, &Cache<T>), PoolError> {
+    pub(crate) fn allocate(&self) -> Result<(NonNull<T>, &Cache<T>), PoolError> {
         if self.env.is_closed() {
             return Err(PoolError::Closed);
         }
@@ -504,6 +504,12 @@ impl<T> ThreadSafePool<T> {
         PoolBuilder::new()
     }
 
+    pub(crate) fn from_config(config: Config, hooks: Hooks<T>) -> Result<Self, BuildError> {
+        Ok(Self {
+            core: SharedCore::new(config, hooks)?,
+        })
+    }
+
     pub(crate) fn core(&self) -> &SharedCore<T> {
         &self.core
     }
@@ -592,10 +598,7 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<ThreadSafePool<T>, F
     /// With `preallocate(true)`, a panic of the factory propagates.
     pub fn build(self) -> Result<ThreadSafePool<T>, BuildError> {
         let (settings, hooks) = self.into_parts();
-        let config = settings.check::<T>(Kind::Either)?;
-        Ok(ThreadSafePool {
-            core: SharedCore::new(config, hooks)?,
-        })
+        ThreadSafePool::from_config(settings.check::<T>(Kind::Either)?, hooks)
     }
 }
 

@@ -3,3 +3,6 @@
 
 #[cfg(loom)]
 mod loom_thread_safe;
+
+#[cfg(all(loom, feature = "async"))]
+mod loom_async;

@@ -1,0 +1,397 @@
+//! [`AsyncPool`]: a pool whose `allocate` waits, first come first served, for an object to
+//! come back.
+//!
+//! # Design
+//!
+//! Objects live in a [`ThreadSafePool`] with the same capacity and growth. In front of it sits
+//! tokio's `Semaphore` (only tokio's `sync` feature: no runtime, so it works on any executor)
+//! with one permit per object the pool may ever lend (`max_capacity`). `allocate` takes a
+//! permit, waiting in FIFO order when none is free, and then takes an object, which always
+//! succeeds: a guard gives its object back to the pool *before* it gives back its permit, so a
+//! task holding a permit always finds an idle object or room to build one.
+//!
+//! Everything after the permit is acquired is synchronous, so dropping an `allocate` future
+//! at any `.await` point only drops the semaphore's `Acquire` future, which is
+//! cancellation-safe: a waiter that was handed a permit and is dropped passes it on to the
+//! next waiter.
+
+use std::fmt;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
+
+use crate::builder::{FactorySource, PoolBuilder, PoolKind, ResetSource};
+use crate::config::Kind;
+use crate::error::{BuildError, PoolError};
+use crate::pool::thread_safe::ThreadSafePool;
+use crate::reset::Reset;
+use crate::stats::PoolStats;
+
+/// A pool for async code: [`allocate`](Self::allocate) waits while every object is lent, and
+/// waiters are served first come, first served.
+///
+/// It does not depend on an async runtime: it works under tokio, async-std, smol,
+/// `futures::executor` or any other executor. Guards are `Send` (when `T` is), so they can be
+/// held across `.await` in spawned tasks; [`allocate_owned`](Self::allocate_owned) gives a
+/// `'static` guard that can move into a spawned task.
+///
+/// Timeouts are the caller's: wrap the future, for instance in `tokio::time::timeout`; a
+/// timed-out (dropped) `allocate` loses nothing.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use fastalloc_core::AsyncPool;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let pool = Arc::new(AsyncPool::<Vec<u8>>::new(1)?);
+/// let held = pool.allocate_owned().await?;
+///
+/// // Every object is lent: a second allocate waits, here for at most 10 ms.
+/// let waited = tokio::time::timeout(Duration::from_millis(10), pool.allocate()).await;
+/// assert!(waited.is_err(), "timed out");
+///
+/// // Give it back from another task; the waiter gets it.
+/// tokio::spawn(async move { drop(held) }).await?;
+/// let buffer = pool.allocate().await?;
+/// assert!(buffer.is_empty());
+/// # Ok(())
+/// # }
+/// ```
+pub struct AsyncPool<T> {
+    pool: ThreadSafePool<T>,
+    permits: Semaphore,
+    waiting: AtomicUsize,
+    waits: AtomicU64,
+}
+
+impl<T> PoolKind for AsyncPool<T> {
+    type Item = T;
+}
+
+impl<T: Default + Reset + Send + 'static> AsyncPool<T> {
+    /// A pool of `capacity` objects, built on demand with `Default` and reset with [`Reset`].
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::ZeroCapacity`] for 0, [`BuildError::CapacityTooLarge`] if the slots do
+    /// not fit in memory.
+    pub fn new(capacity: usize) -> Result<Self, BuildError> {
+        Self::builder().capacity(capacity).build()
+    }
+}
+
+impl<T> AsyncPool<T> {
+    /// A builder for an async pool (fixed unless `growth` or `max_capacity` is given).
+    pub fn builder() -> PoolBuilder<Self> {
+        PoolBuilder::new()
+    }
+
+    /// Lends an object, waiting (first come, first served) while every object is lent.
+    ///
+    /// Cancellation-safe: dropping the future at any point loses no object and no wake-up.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Closed`] if the pool is closed, before or while waiting.
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics, the panic propagates; the pool stays consistent.
+    pub async fn allocate(&self) -> Result<AsyncPooled<'_, T>, PoolError> {
+        let permit = self.acquire().await?;
+        let slot = self.take(permit)?;
+        Ok(AsyncPooled { slot, pool: self })
+    }
+
+    /// Lends an object if one is free now; never waits.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Exhausted`] when every object is lent (or promised to a waiting task),
+    /// [`PoolError::Closed`] after [`close`](Self::close).
+    pub fn try_allocate(&self) -> Result<AsyncPooled<'_, T>, PoolError> {
+        let permit = self.try_acquire()?;
+        let slot = self.take(permit)?;
+        Ok(AsyncPooled { slot, pool: self })
+    }
+
+    /// Like [`allocate`](Self::allocate), but the guard keeps the pool alive through the `Arc`
+    /// and is `'static + Send`: it can move into spawned tasks.
+    ///
+    /// # Errors
+    ///
+    /// As for [`allocate`](Self::allocate).
+    pub async fn allocate_owned(self: &Arc<Self>) -> Result<OwnedAsyncPooled<T>, PoolError> {
+        let permit = self.acquire().await?;
+        let slot = self.take(permit)?;
+        Ok(OwnedAsyncPooled {
+            slot,
+            pool: Arc::clone(self),
+        })
+    }
+
+    /// Like [`try_allocate`](Self::try_allocate), with an owned guard.
+    ///
+    /// # Errors
+    ///
+    /// As for [`try_allocate`](Self::try_allocate).
+    pub fn try_allocate_owned(self: &Arc<Self>) -> Result<OwnedAsyncPooled<T>, PoolError> {
+        let permit = self.try_acquire()?;
+        let slot = self.take(permit)?;
+        Ok(OwnedAsyncPooled {
+            slot,
+            pool: Arc::clone(self),
+        })
+    }
+
+    fn try_acquire(&self) -> Result<SemaphorePermit<'_>, PoolError> {
+        self.permits.try_acquire().map_err(|err| match err {
+            TryAcquireError::Closed => PoolError::Closed,
+            TryAcquireError::NoPermits => PoolError::Exhausted {
+                capacity: self.capacity(),
+            },
+        })
+    }
+
+    async fn acquire(&self) -> Result<SemaphorePermit<'_>, PoolError> {
+        /// Counts a task out of `waiting` however its wait ends, cancellation included.
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+
+        match self.permits.try_acquire() {
+            Ok(permit) => return Ok(permit),
+            Err(TryAcquireError::Closed) => return Err(PoolError::Closed),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        self.waits.fetch_add(1, Ordering::Relaxed);
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.waiting);
+        self.permits
+            .acquire()
+            .await
+            .map_err(|AcquireError { .. }| PoolError::Closed)
+    }
+
+    /// Turns a permit into an object. The permit is then carried by the guard, which returns
+    /// it after the object.
+    fn take(&self, permit: SemaphorePermit<'_>) -> Result<NonNull<T>, PoolError> {
+        // If this fails (closed meanwhile, or no memory to grow) or the factory panics, the
+        // permit is dropped and goes back to the semaphore.
+        let (slot, _) = self.pool.core().allocate()?;
+        permit.forget();
+        Ok(slot)
+    }
+
+    /// Gives back a lent object and then its permit.
+    ///
+    /// # Safety
+    ///
+    /// `slot` was lent by this pool and is handed back exactly once.
+    unsafe fn release(&self, slot: NonNull<T>) {
+        let _permit = ReturnPermit(&self.permits);
+        let core = self.pool.core();
+        // SAFETY: guaranteed by the caller; the object goes back to the calling thread's cache
+        // (the guard may have moved threads since it was lent).
+        unsafe { core.release(slot, core.cache()) };
+    }
+
+    /// Moves a lent object out for good; its slot and its permit become free.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release).
+    unsafe fn detach(&self, slot: NonNull<T>) -> T {
+        let _permit = ReturnPermit(&self.permits);
+        let core = self.pool.core();
+        // SAFETY: guaranteed by the caller.
+        unsafe { core.detach(slot, core.cache()) }
+    }
+
+    /// How many objects the pool may hold now.
+    pub fn capacity(&self) -> usize {
+        self.pool.capacity()
+    }
+
+    /// Objects lent and not yet returned.
+    pub fn in_use(&self) -> usize {
+        self.pool.in_use()
+    }
+
+    /// How many more allocations succeed without waiting.
+    pub fn available(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// Constructed objects waiting to be lent.
+    pub fn idle(&self) -> usize {
+        self.pool.idle()
+    }
+
+    /// Tasks waiting for an object right now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// A snapshot of the statistics, with `waiting` and `waits` filled in.
+    pub fn stats(&self) -> PoolStats {
+        let mut stats = self.pool.stats();
+        stats.waiting = self.waiting();
+        stats.waits = self.waits.load(Ordering::Relaxed);
+        stats
+    }
+
+    /// Closes the pool: every waiting task wakes with [`PoolError::Closed`], later allocations
+    /// fail with it, idle objects are dropped now and lent ones when they come back.
+    pub fn close(&self) {
+        self.permits.close();
+        self.pool.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.permits.is_closed()
+    }
+}
+
+/// Adds one permit back when dropped (also while unwinding from a panicking reset).
+struct ReturnPermit<'a>(&'a Semaphore);
+
+impl Drop for ReturnPermit<'_> {
+    fn drop(&mut self) {
+        self.0.add_permits(1);
+    }
+}
+
+impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<AsyncPool<T>, F, R> {
+    /// Builds the pool.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the setting to change: no or zero capacity, a maximum below the
+    /// capacity, a growth step of 0 or factor of at most 1.0, or a capacity too large.
+    ///
+    /// # Panics
+    ///
+    /// With `preallocate(true)`, a panic of the factory propagates.
+    pub fn build(self) -> Result<AsyncPool<T>, BuildError> {
+        let (settings, hooks) = self.into_parts();
+        let config = settings.check::<T>(Kind::Either)?;
+        let permits = config.max_capacity.min(Semaphore::MAX_PERMITS);
+        Ok(AsyncPool {
+            pool: ThreadSafePool::from_config(config, hooks)?,
+            permits: Semaphore::new(permits),
+            waiting: AtomicUsize::new(0),
+            waits: AtomicU64::new(0),
+        })
+    }
+}
+
+impl<T> fmt::Debug for AsyncPool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stats = self.stats();
+        f.debug_struct("AsyncPool")
+            .field("capacity", &stats.capacity)
+            .field("in_use", &stats.in_use)
+            .field("idle", &stats.idle)
+            .field("waiting", &stats.waiting)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// An object lent by an [`AsyncPool`]. `Send` when `T` is, so it can be held across `.await`
+/// in a spawned task; dropping it (on any thread) resets the object, returns it, and then wakes
+/// the next waiting task.
+#[must_use = "dropping an `AsyncPooled` guard at once returns the object to the pool"]
+pub struct AsyncPooled<'a, T> {
+    slot: NonNull<T>,
+    pool: &'a AsyncPool<T>,
+}
+
+// SAFETY: the guard owns its object (like a `Box<T>`) and returns it through the thread-safe
+// pool from whatever thread drops it; moving it needs `T: Send`.
+unsafe impl<T: Send> Send for AsyncPooled<'_, T> {}
+// SAFETY: `&AsyncPooled` only gives out `&T`.
+unsafe impl<T: Sync> Sync for AsyncPooled<'_, T> {}
+
+/// An object lent by an [`AsyncPool`] held in an `Arc`: `'static + Send`, for spawned tasks.
+#[must_use = "dropping an `OwnedAsyncPooled` guard at once returns the object to the pool"]
+pub struct OwnedAsyncPooled<T> {
+    slot: NonNull<T>,
+    pool: Arc<AsyncPool<T>>,
+}
+
+// SAFETY: as for `AsyncPooled`.
+unsafe impl<T: Send> Send for OwnedAsyncPooled<T> {}
+// SAFETY: as for `AsyncPooled`.
+unsafe impl<T: Sync> Sync for OwnedAsyncPooled<T> {}
+
+macro_rules! async_guard {
+    ($guard:ident $(<$lt:lifetime>)?) => {
+        impl<$($lt,)? T> Deref for $guard<$($lt,)? T> {
+            type Target = T;
+
+            fn deref(&self) -> &T {
+                // SAFETY: while the guard lives, the slot holds an object only it reaches.
+                unsafe { self.slot.as_ref() }
+            }
+        }
+
+        impl<$($lt,)? T> DerefMut for $guard<$($lt,)? T> {
+            fn deref_mut(&mut self) -> &mut T {
+                // SAFETY: as in `deref`, and `&mut self` makes this access unique.
+                unsafe { self.slot.as_mut() }
+            }
+        }
+
+        impl<$($lt,)? T> Drop for $guard<$($lt,)? T> {
+            fn drop(&mut self) {
+                // SAFETY: the guard owns the loan and gives it back once.
+                unsafe { self.pool.release(self.slot) };
+            }
+        }
+
+        impl<$($lt,)? T: fmt::Debug> fmt::Debug for $guard<$($lt,)? T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($guard)).field(&**self).finish()
+            }
+        }
+    };
+}
+
+async_guard!(AsyncPooled<'a>);
+async_guard!(OwnedAsyncPooled);
+
+impl<T> AsyncPooled<'_, T> {
+    /// Takes the object out of the pool for good; its slot and its turn become free.
+    pub fn detach(this: Self) -> T {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: the guard owns the loan; `ManuallyDrop` hands it back exactly once.
+        unsafe { this.pool.detach(this.slot) }
+    }
+}
+
+impl<T> OwnedAsyncPooled<T> {
+    /// Takes the object out of the pool for good; its slot and its turn become free.
+    pub fn detach(this: Self) -> T {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: the guard owns the loan; `ManuallyDrop` hands it back exactly once.
+        let value = unsafe { this.pool.detach(this.slot) };
+        // SAFETY: `this` is never used or dropped again; this releases the `Arc` it held
+        // (and only that: the guard's own `Drop` must not run).
+        drop(unsafe { std::ptr::read(&raw const this.pool) });
+        value
+    }
+}

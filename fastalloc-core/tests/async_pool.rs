@@ -1,0 +1,282 @@
+//! `AsyncPool`: waiting, FIFO order, cancellation at every poll point, close while waiting,
+//! owned guards across `.await` and `tokio::spawn`, and a second executor.
+#![cfg(feature = "async")]
+#![allow(clippy::cast_possible_truncation)]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use fastalloc_core::{AsyncPool, AsyncPooled, Growth, OwnedAsyncPooled, PoolError};
+
+/// An object that catches being lent to two tasks at once.
+#[derive(Default)]
+struct Tagged {
+    held: AtomicBool,
+    uses: usize,
+}
+
+fn tagged_pool(capacity: usize) -> AsyncPool<Tagged> {
+    AsyncPool::builder()
+        .capacity(capacity)
+        .factory(Tagged::default)
+        .reset_with(|t: &mut Tagged| assert!(!t.held.load(Ordering::SeqCst)))
+        .build()
+        .unwrap()
+}
+
+/// Polls a future once with a waker that does nothing.
+fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+fn is_send<T: Send>(_: &T) {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tasks_share_a_small_pool_and_never_share_an_object() {
+    let pool = Arc::new(tagged_pool(3));
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                for _ in 0..50 {
+                    let mut guard = pool.allocate().await.unwrap();
+                    assert!(!guard.held.swap(true, Ordering::SeqCst), "lent twice");
+                    guard.uses += 1;
+                    tokio::task::yield_now().await; // held across an await, on any worker
+                    guard.held.store(false, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.waiting), (0, 0));
+    assert_eq!(stats.allocations, 32 * 50);
+    assert!(stats.created <= 3);
+    assert!(
+        stats.waits > 0,
+        "with 32 tasks and 3 objects some had to wait"
+    );
+    assert_eq!(pool.available(), 3);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn waiters_are_served_first_come_first_served() {
+    let pool = Arc::new(AsyncPool::<u32>::new(1).unwrap());
+    let held = pool.allocate().await.unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let (task_pool, order) = (Arc::clone(&pool), Arc::clone(&order));
+        tasks.push(tokio::spawn(async move {
+            let guard = task_pool.allocate().await.unwrap();
+            order.lock().unwrap().push(i);
+            tokio::task::yield_now().await;
+            drop(guard);
+        }));
+        // Let task `i` start and queue up before the next one is spawned.
+        while pool.waiting() < i + 1 {
+            tokio::task::yield_now().await;
+        }
+    }
+    assert_eq!(pool.stats().waiting, 5);
+    drop(held);
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn cancelling_allocate_at_any_poll_loses_no_object_and_no_turn() {
+    let pool = AsyncPool::<u8>::new(2).unwrap();
+    for polls_before_drop in 0..4 {
+        // Both objects out: the future has to wait.
+        let a = pool.try_allocate().unwrap();
+        let b = pool.try_allocate().unwrap();
+        {
+            let mut waiting = pin!(pool.allocate());
+            for _ in 0..polls_before_drop {
+                assert!(poll_once(waiting.as_mut()).is_pending());
+            }
+            if polls_before_drop > 0 {
+                assert_eq!(pool.waiting(), 1);
+            }
+        } // cancelled here
+        assert_eq!(pool.waiting(), 0);
+        drop((a, b));
+        assert_eq!(
+            pool.available(),
+            2,
+            "no permit lost after {polls_before_drop} polls"
+        );
+        let _both = (pool.try_allocate().unwrap(), pool.try_allocate().unwrap());
+    }
+}
+
+#[test]
+fn a_woken_waiter_that_is_cancelled_passes_its_turn_on() {
+    let pool = AsyncPool::<u8>::new(1).unwrap();
+    let held = pool.try_allocate().unwrap();
+    let mut first = Box::pin(pool.allocate());
+    let mut second = Box::pin(pool.allocate());
+    assert!(poll_once(first.as_mut()).is_pending());
+    assert!(poll_once(second.as_mut()).is_pending());
+    assert_eq!(pool.waiting(), 2);
+    drop(held); // the object is promised to `first`
+    assert!(
+        pool.try_allocate().is_err(),
+        "a released object does not jump the queue"
+    );
+    drop(first); // ... which gives up without being polled again
+    match poll_once(second.as_mut()) {
+        Poll::Ready(Ok(guard)) => drop(guard),
+        other => panic!(
+            "the second waiter should have the object, got {:?}",
+            other.is_ready()
+        ),
+    }
+    assert_eq!((pool.waiting(), pool.available()), (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_wakes_every_waiter_with_closed() {
+    let pool = Arc::new(AsyncPool::<String>::new(1).unwrap());
+    let held = pool.allocate_owned().await.unwrap();
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move { pool.allocate().await.map(drop) })
+        })
+        .collect();
+    while pool.waiting() < 3 {
+        tokio::task::yield_now().await;
+    }
+    pool.close();
+    for waiter in waiters {
+        assert_eq!(waiter.await.unwrap(), Err(PoolError::Closed));
+    }
+    assert!(pool.is_closed());
+    assert_eq!(pool.try_allocate().unwrap_err(), PoolError::Closed);
+    drop(held);
+    assert_eq!(pool.stats().in_use, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owned_guards_cross_await_points_and_tasks() {
+    let pool = Arc::new(AsyncPool::<Vec<u8>>::new(2).unwrap());
+    let mut guard: OwnedAsyncPooled<Vec<u8>> = pool.allocate_owned().await.unwrap();
+    guard.extend_from_slice(b"request");
+    is_send(&guard);
+    let handle = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        guard.push(b'!');
+        guard.len()
+    });
+    assert_eq!(handle.await.unwrap(), 8);
+    let again = pool.allocate().await.unwrap();
+    assert!(
+        again.is_empty(),
+        "reset on release, capacity kept: {}",
+        again.capacity()
+    );
+    is_send(&again);
+    let kept: Vec<u8> = AsyncPooled::detach(again);
+    assert!(kept.is_empty());
+    assert_eq!(pool.stats().detached, 1);
+    assert_eq!(pool.available(), 2, "a detached object frees its turn");
+    let mut owned = pool.allocate_owned().await.unwrap();
+    owned.push(7);
+    let kept: Vec<u8> = OwnedAsyncPooled::detach(owned);
+    assert_eq!(kept, [7], "a detached object is not reset");
+    let stats = pool.stats();
+    assert_eq!((stats.detached, stats.releases, stats.in_use), (2, 1, 0));
+    assert_eq!(pool.available(), 2, "returned exactly once");
+    assert_eq!(
+        Arc::strong_count(&pool),
+        1,
+        "the guard's handle on the pool was released"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn timeouts_are_the_callers_and_lose_nothing() {
+    let pool = AsyncPool::<u64>::new(1).unwrap();
+    let held = pool.allocate().await.unwrap();
+    let waited = tokio::time::timeout(Duration::from_millis(5), pool.allocate()).await;
+    assert!(waited.is_err());
+    assert_eq!(pool.waiting(), 0);
+    drop(held);
+    let _again = tokio::time::timeout(Duration::from_millis(5), pool.allocate())
+        .await
+        .expect("the object came back")
+        .unwrap();
+}
+
+#[test]
+fn works_on_another_executor() {
+    let pool = Arc::new(AsyncPool::<Vec<u32>>::new(1).unwrap());
+    let held = futures::executor::block_on(pool.allocate_owned()).unwrap();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(10));
+        drop(held);
+    });
+    // Waits for the other thread to give the object back.
+    let mut guard = futures::executor::block_on(pool.allocate()).unwrap();
+    guard.push(1);
+    releaser.join().unwrap();
+    assert_eq!(pool.stats().waits, 1);
+}
+
+#[test]
+fn try_allocate_never_waits_and_growth_is_honoured() {
+    let pool = AsyncPool::<u8>::builder()
+        .capacity(1)
+        .growth(Growth::Linear(1))
+        .max_capacity(3)
+        .build()
+        .unwrap();
+    let guards: Vec<_> = (0..3).map(|_| pool.try_allocate().unwrap()).collect();
+    assert_eq!(pool.capacity(), 3);
+    assert_eq!(
+        pool.try_allocate().unwrap_err(),
+        PoolError::Exhausted { capacity: 3 }
+    );
+    drop(guards);
+    assert_eq!(pool.idle(), 3);
+    let text = format!("{pool:?}");
+    assert!(
+        text.contains("AsyncPool") && text.contains("waiting: 0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_panicking_reset_returns_the_turn() {
+    let fail = Arc::new(AtomicBool::new(false));
+    let resets = Arc::new(AtomicUsize::new(0));
+    let (f, r) = (Arc::clone(&fail), Arc::clone(&resets));
+    let pool = AsyncPool::builder()
+        .capacity(1)
+        .factory(|| 0u8)
+        .reset_with(move |_| {
+            r.fetch_add(1, Ordering::SeqCst);
+            assert!(!f.load(Ordering::SeqCst), "reset failed on purpose");
+        })
+        .build()
+        .unwrap();
+    let guard = pool.try_allocate().unwrap();
+    fail.store(true, Ordering::SeqCst);
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(guard))).is_err());
+    fail.store(false, Ordering::SeqCst);
+    assert_eq!(pool.available(), 1, "the permit came back");
+    assert_eq!(pool.stats().discarded, 1);
+    drop(pool.try_allocate().unwrap());
+    assert_eq!(resets.load(Ordering::SeqCst), 2);
+}
