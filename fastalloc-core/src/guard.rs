@@ -166,8 +166,10 @@ pub struct OwnedPooled<T> {
 // SAFETY: the guard owns its object (as a `Box<T>` would) and releases it through the
 // thread-safe pool, whose release path works from any thread; moving it is fine when `T: Send`.
 unsafe impl<T: Send> Send for OwnedPooled<T> {}
-// SAFETY: `&OwnedPooled` only gives out `&T`.
-unsafe impl<T: Sync> Sync for OwnedPooled<T> {}
+// SAFETY: `&OwnedPooled` gives out `&T` (needs `T: Sync`) and, through `OwnedPooled::pool`,
+// `&Arc<ThreadSafePool<T>>`, with which another thread can take and drop objects (needs
+// `T: Send`).
+unsafe impl<T: Send + Sync> Sync for OwnedPooled<T> {}
 
 impl<T> OwnedPooled<T> {
     pub(crate) fn new(slot: NonNull<T>, pool: Arc<ThreadSafePool<T>>) -> Self {

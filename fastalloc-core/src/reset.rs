@@ -260,4 +260,30 @@ mod tests {
         m.reset();
         assert!(m.get_mut().unwrap().is_empty());
     }
+
+    #[test]
+    fn cells_locks_and_wrappers_reset_what_they_hold() {
+        let mut cell = std::cell::Cell::new(7u8);
+        cell.reset();
+        assert_eq!(cell.get(), 0);
+        let mut refcell = std::cell::RefCell::new(vec![1]);
+        refcell.reset();
+        assert!(refcell.borrow().is_empty());
+        let mut lock = std::sync::RwLock::new(String::from("x"));
+        lock.reset();
+        assert!(lock.read().unwrap().is_empty());
+        let mut wrapping = std::num::Wrapping(5u32);
+        wrapping.reset();
+        assert_eq!(wrapping.0, 0);
+        let mut duration = std::time::Duration::from_secs(3);
+        duration.reset();
+        assert_eq!(duration, std::time::Duration::ZERO);
+        let mut marker = std::marker::PhantomData::<u8>;
+        marker.reset();
+        let mut unit = ();
+        unit.reset();
+        let mut path = std::path::PathBuf::from("/tmp");
+        path.reset();
+        assert_eq!(path.as_os_str(), "");
+    }
 }

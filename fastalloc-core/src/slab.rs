@@ -262,14 +262,3 @@ impl<T> Drop for Slab<T> {
         // The chunks free their memory when the `chunks` field drops.
     }
 }
-
-impl<T> std::fmt::Debug for Slab<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Slab")
-            .field("capacity", &self.capacity)
-            .field("idle", &self.free.idle)
-            .field("vacant", &self.free.vacant)
-            .field("chunks", &self.chunks.len())
-            .finish_non_exhaustive()
-    }
-}

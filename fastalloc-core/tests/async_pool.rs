@@ -243,7 +243,8 @@ fn try_allocate_never_waits_and_growth_is_honoured() {
         .build()
         .unwrap();
     let guards: Vec<_> = (0..3).map(|_| pool.try_allocate().unwrap()).collect();
-    assert_eq!(pool.capacity(), 3);
+    assert_eq!((pool.capacity(), pool.in_use()), (3, 3));
+    assert_eq!(format!("{:?}", guards[0]), "AsyncPooled(0)");
     assert_eq!(
         pool.try_allocate().unwrap_err(),
         PoolError::Exhausted { capacity: 3 }
@@ -279,4 +280,22 @@ fn a_panicking_reset_returns_the_turn() {
     assert_eq!(pool.stats().discarded, 1);
     drop(pool.try_allocate().unwrap());
     assert_eq!(resets.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn owned_try_allocate_and_a_closed_pool() {
+    let pool = Arc::new(AsyncPool::<u16>::new(1).unwrap());
+    let owned = pool.try_allocate_owned().unwrap();
+    assert_eq!(format!("{owned:?}"), "OwnedAsyncPooled(0)");
+    assert_eq!(
+        pool.try_allocate_owned().unwrap_err(),
+        PoolError::Exhausted { capacity: 1 }
+    );
+    drop(owned);
+    pool.close();
+    assert_eq!(
+        futures::executor::block_on(pool.allocate()).unwrap_err(),
+        PoolError::Closed
+    );
+    assert_eq!(pool.try_allocate_owned().unwrap_err(), PoolError::Closed);
 }

@@ -29,6 +29,9 @@ trait NotSend<A> {
 impl<T: ?Sized> NotSend<()> for T {}
 impl<T: ?Sized + Send> NotSend<u8> for T {}
 
+/// `Sync` but not `Send`, like a `MutexGuard`.
+struct SyncNotSend(std::marker::PhantomData<std::sync::MutexGuard<'static, ()>>);
+
 #[test]
 fn shared_pools_and_owned_guards_cross_threads() {
     is_send::<ThreadSafePool<Vec<u8>>>();
@@ -51,6 +54,8 @@ fn single_threaded_pools_and_guards_stay_put() {
     <ThreadSafePool<Rc<u8>> as NotSync<_>>::check();
     <ThreadSafePool<Rc<u8>> as NotSend<_>>::check();
     <FixedPool<Rc<u8>> as NotSend<_>>::check();
+    // `&OwnedPooled` reaches the pool (`OwnedPooled::pool`), so sharing it needs `T: Send`.
+    <OwnedPooled<SyncNotSend> as NotSync<_>>::check();
     // `Cell` is `Send` but not `Sync`: pooled across threads, yes; a shared guard, no.
     is_sync::<ThreadSafePool<Cell<u8>>>();
     <Pooled<'static, Cell<u8>> as NotSync<_>>::check();

@@ -348,15 +348,3 @@ impl<T, E: Env<T>> Drop for Requeue<'_, T, E> {
         }
     }
 }
-
-#[allow(clippy::missing_fields_in_debug)] // the slab is summarised by the sizes
-impl<T, E: Env<T>> std::fmt::Debug for LocalCore<T, E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalCore")
-            .field("capacity", &self.capacity())
-            .field("in_use", &self.in_use())
-            .field("idle", &self.idle())
-            .field("closed", &self.env.is_closed())
-            .finish()
-    }
-}

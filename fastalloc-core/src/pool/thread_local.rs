@@ -71,21 +71,45 @@ unsafe impl<T: Send> Send for PerThread<T> {}
 // (`ThreadLocal::get`).
 unsafe impl<T: Send> Sync for PerThread<T> {}
 
-type ExitHook = Box<dyn FnOnce()>;
+/// Work to do when the current thread exits, for one pool it used: drop that thread's idle
+/// objects.
+struct ExitHook {
+    /// Whether the pool still exists (a dropped pool's hook is pruned, see `ExitHooks::push`).
+    alive: Box<dyn Fn() -> bool>,
+    run: Box<dyn FnOnce()>,
+}
 
-/// Work to do when the current thread exits: drop the idle objects of each pool it used.
-struct ExitHooks(RefCell<Vec<ExitHook>>);
+/// The exit hooks of the current thread.
+struct ExitHooks {
+    hooks: RefCell<Vec<ExitHook>>,
+    /// The length after the last pruning: a thread that makes and drops many pools prunes
+    /// the dead hooks whenever the list has doubled since, so it keeps a bounded amount.
+    pruned_len: Cell<usize>,
+}
+
+impl ExitHooks {
+    fn push(&self, hook: ExitHook) {
+        let mut hooks = self.hooks.borrow_mut();
+        if hooks.len() >= 2 * self.pruned_len.get().max(8) {
+            hooks.retain(|hook| (hook.alive)());
+            self.pruned_len.set(hooks.len());
+        }
+        hooks.push(hook);
+    }
+}
 
 impl Drop for ExitHooks {
     fn drop(&mut self) {
-        for hook in std::mem::take(self.0.get_mut()) {
-            hook();
+        for hook in std::mem::take(self.hooks.get_mut()) {
+            (hook.run)();
         }
     }
 }
 
 std::thread_local! {
-    static EXIT_HOOKS: ExitHooks = const { ExitHooks(RefCell::new(Vec::new())) };
+    static EXIT_HOOKS: ExitHooks = const {
+        ExitHooks { hooks: RefCell::new(Vec::new()), pruned_len: Cell::new(0) }
+    };
 }
 
 impl<T: Send> PoolKind for ThreadLocalPool<T> {
@@ -156,8 +180,9 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             .expect("the entry was just inserted");
         if local.hook_pending.get() {
             let pool = Arc::downgrade(&self.shared);
+            let alive = pool.clone();
             let local_ptr: *const PerThread<T> = local;
-            let hook: ExitHook = Box::new(move || {
+            let run = Box::new(move || {
                 if let Some(pool) = pool.upgrade() {
                     // SAFETY: `ThreadLocal` keeps each entry at a fixed address until it is
                     // dropped, and the upgraded `Arc` keeps it alive. This hook runs as this
@@ -171,12 +196,13 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
                     drop(pool);
                 }
             });
+            let hook = ExitHook {
+                alive: Box::new(move || alive.strong_count() > 0),
+                run,
+            };
             // If the thread is already tearing down its thread-locals the hook cannot be
             // registered; the objects are then dropped with the pool instead.
-            if EXIT_HOOKS
-                .try_with(|hooks| hooks.0.borrow_mut().push(hook))
-                .is_ok()
-            {
+            if EXIT_HOOKS.try_with(|hooks| hooks.push(hook)).is_ok() {
                 local.hook_pending.set(false);
             }
         }

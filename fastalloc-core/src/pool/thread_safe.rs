@@ -360,10 +360,12 @@ impl<T> SharedCore<T> {
         let value = unsafe { slot.as_ptr().read() };
         self.env.hooks.give_back(slot);
         let mut depot = self.depot.lock();
+        // Counted before the slot is listed, so that no other thread can fill the slot and
+        // count that allocation first (lock order: depot, then cache).
+        cache.with(|inner| inner.counters.on_detach());
         depot.outside -= 1;
         depot.slab.push_vacant(slot);
         drop(depot);
-        cache.with(|inner| inner.counters.on_detach());
         value
     }
 
@@ -431,7 +433,11 @@ impl<T> SharedCore<T> {
         stats.detached = detached;
         stats.created += built;
         stats.reused = allocations.saturating_sub(built);
-        stats.in_use = allocations.saturating_sub(releases + detached) as usize;
+        // The caches are visited one after another while other threads keep working, so the
+        // sums can be off by the operations that ran meanwhile; never report more objects in
+        // use than the pool has.
+        stats.in_use =
+            (allocations.saturating_sub(releases + detached) as usize).min(stats.capacity);
         stats
     }
 }
@@ -557,7 +563,7 @@ impl<T> ThreadSafePool<T> {
     /// How many more allocations succeed before the pool must grow or report exhaustion.
     pub fn available(&self) -> usize {
         let stats = self.core.stats();
-        stats.capacity - stats.in_use
+        stats.capacity.saturating_sub(stats.in_use)
     }
 
     /// Constructed objects waiting, in the depot and in every thread's cache.
@@ -565,7 +571,9 @@ impl<T> ThreadSafePool<T> {
         self.core.stats().idle
     }
 
-    /// A snapshot of the pool's statistics (it briefly visits every thread's cache).
+    /// A snapshot of the pool's statistics (it briefly visits every thread's cache). While
+    /// other threads are allocating, the counters are read one thread after another, so the
+    /// snapshot is approximate; it is exact when the pool is quiet.
     ///
     /// `peak_in_use` is tracked at the shared depot: it counts objects parked in a thread's
     /// cache as in use, so it can exceed the true peak by up to one cache per thread.

@@ -195,3 +195,29 @@ fn loom_cache_overflow_moves_a_batch_to_the_depot() {
         );
     });
 }
+
+#[test]
+fn loom_detach_racing_an_allocation_keeps_the_counts() {
+    loom::model(|| {
+        let (pool, tally) = pool(1, None);
+        let pool = Arc::new(pool);
+        let guard = pool.allocate_owned().unwrap();
+        let detacher = thread::spawn(move || drop(crate::OwnedPooled::detach(guard)));
+        let other = use_once(&pool);
+        detacher.join().unwrap();
+        let stats = pool.stats();
+        assert!(stats.in_use <= stats.capacity);
+        assert_eq!(stats.in_use, 0);
+        assert_eq!(stats.detached, 1);
+        assert_eq!(stats.allocations, stats.releases + stats.detached);
+        assert!(matches!(
+            other,
+            Ok(()) | Err(PoolError::Exhausted { capacity: 1 })
+        ));
+        drop(pool);
+        assert_eq!(
+            tally.drops.load(Std::SeqCst),
+            tally.created.load(Std::SeqCst)
+        );
+    });
+}
