@@ -254,11 +254,25 @@ impl<T> Slab<T> {
 
 impl<T> Drop for Slab<T> {
     fn drop(&mut self) {
-        while let Some(slot) = self.free.pop_idle() {
-            // SAFETY: an idle slot holds a constructed object that nothing else refers to; it
-            // is popped first, so it is dropped exactly once even if this drop panics.
+        /// Drops the idle objects left when a `Drop` panics, so one failing object does not
+        /// leak the others (a second panic aborts, as in `Vec`).
+        struct DropIdle<'a, T>(&'a mut FreeList<T>);
+
+        impl<T> Drop for DropIdle<'_, T> {
+            fn drop(&mut self) {
+                while let Some(slot) = self.0.pop_idle() {
+                    // SAFETY: an idle slot holds a constructed object that nothing refers to;
+                    // it is popped first, so it is dropped exactly once.
+                    unsafe { slot.as_ptr().drop_in_place() };
+                }
+            }
+        }
+
+        let rest = DropIdle(&mut self.free);
+        while let Some(slot) = rest.0.pop_idle() {
+            // SAFETY: as in `DropIdle::drop`. If this panics, `rest` drops the others.
             unsafe { slot.as_ptr().drop_in_place() };
         }
-        // The chunks free their memory when the `chunks` field drops.
+        // `rest` finds nothing left. The chunks free their memory when `chunks` drops.
     }
 }

@@ -293,3 +293,118 @@ fn a_thread_that_returns_others_objects_can_still_allocate() {
         (0, 21, 21)
     );
 }
+
+mod late_guard {
+    //! A guard kept in a thread-local that is destroyed after the `thread_local` crate has
+    //! freed the thread's id: the entry may already serve a new thread when the guard comes
+    //! back. The slab's lock makes that safe (Miri checks for the data race).
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::LazyLock;
+
+    use fastalloc_core::{Pooled, ThreadLocalPool};
+
+    static POOL: LazyLock<ThreadLocalPool<Vec<u8>>> =
+        LazyLock::new(|| ThreadLocalPool::new(4).unwrap());
+    static A_ID_FREED: AtomicBool = AtomicBool::new(false);
+    static B_DONE: AtomicBool = AtomicBool::new(false);
+
+    struct Holder(Option<Pooled<'static, Vec<u8>>>);
+
+    impl Drop for Holder {
+        fn drop(&mut self) {
+            A_ID_FREED.store(true, Ordering::SeqCst);
+            let start = std::time::Instant::now();
+            while !B_DONE.load(Ordering::SeqCst) && start.elapsed().as_secs() < 5 {
+                std::thread::yield_now();
+            }
+            drop(self.0.take());
+        }
+    }
+
+    std::thread_local! {
+        static HOLD: RefCell<Holder> = const { RefCell::new(Holder(None)) };
+    }
+
+    #[test]
+    fn a_guard_returned_after_its_threads_entry_was_reused() {
+        let a = std::thread::spawn(|| {
+            HOLD.with(|_| {}); // registered first, so destroyed after the crate's id guard
+            let guard = POOL.allocate().unwrap();
+            HOLD.with(|hold| hold.borrow_mut().0 = Some(guard));
+        });
+        let b = std::thread::spawn(|| {
+            let start = std::time::Instant::now();
+            while !A_ID_FREED.load(Ordering::SeqCst) && start.elapsed().as_secs() < 5 {
+                std::thread::yield_now();
+            }
+            let mut guard = POOL.allocate().unwrap();
+            guard.push(1);
+            drop(guard);
+            B_DONE.store(true, Ordering::SeqCst);
+        });
+        a.join().unwrap();
+        b.join().unwrap();
+        let stats = POOL.stats();
+        assert_eq!(stats.allocations, stats.releases);
+    }
+}
+
+#[test]
+fn a_panicking_drop_during_close_of_a_shared_pool_loses_nothing() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Brittle(bool, Arc<AtomicUsize>);
+    impl Drop for Brittle {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            assert!(!self.0, "drop failed on purpose");
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let made = Arc::new(AtomicUsize::new(0));
+    let (d, m) = (Arc::clone(&drops), Arc::clone(&made));
+    let pool = ThreadSafePool::builder()
+        .capacity(4)
+        .factory(move || Brittle(m.fetch_add(1, Ordering::SeqCst) == 0, Arc::clone(&d)))
+        .reset_with(|_| {})
+        .build()
+        .unwrap();
+    let all: Vec<_> = (0..4).map(|_| pool.allocate().unwrap()).collect();
+    drop(all);
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.close())).is_err());
+    drop(pool);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        4,
+        "every object dropped exactly once"
+    );
+}
+
+#[test]
+fn a_panicking_drop_while_a_pool_is_dropped_loses_nothing() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Brittle(bool, Arc<AtomicUsize>);
+    impl Drop for Brittle {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            assert!(!self.0, "drop failed on purpose");
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let made = Arc::new(AtomicUsize::new(0));
+    let (d, m) = (Arc::clone(&drops), Arc::clone(&made));
+    let pool = fastalloc_core::FixedPool::builder()
+        .capacity(4)
+        .factory(move || Brittle(m.fetch_add(1, Ordering::SeqCst) == 3, Arc::clone(&d)))
+        .reset_with(|_| {})
+        .build()
+        .unwrap();
+    let all: Vec<_> = (0..4).map(|_| pool.allocate().unwrap()).collect();
+    drop(all); // the brittle one (built last) goes back last: it is on top, dropped first
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pool))).is_err());
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        4,
+        "the others were still dropped"
+    );
+}

@@ -14,12 +14,16 @@ use crate::error::{BuildError, PoolError};
 use crate::slab::{EmptySlot, Slab};
 use crate::stats::{Counter, Counters, OwnedCounter, PoolStats};
 
-use crate::sync::{AtomicBool, Ordering};
+use crate::sync::{AtomicBool, Ordering, SpinFlag, SpinGuard};
 
 /// What a [`LocalCore`] shares with the rest of its pool: the hooks and the closed flag.
 pub(crate) trait Env<T> {
     /// The counter type: `Cell<u64>`, or [`OwnedCounter`] where other threads read the stats.
     type Counter: Counter;
+    /// What guards the slab: nothing for a pool that never leaves its thread, a [`SpinFlag`]
+    /// for a thread's part of a `ThreadLocalPool` (see `ThreadLocalPool`'s docs on why another
+    /// thread can, rarely, reach it).
+    type Lock: SlabLock;
     fn hooks(&self) -> &Hooks<T>;
     fn is_closed(&self) -> bool;
     fn set_closed(&self);
@@ -42,6 +46,7 @@ impl<T> SingleEnv<T> {
 
 impl<T> Env<T> for SingleEnv<T> {
     type Counter = Cell<u64>;
+    type Lock = NoLock;
 
     #[inline]
     fn hooks(&self) -> &Hooks<T> {
@@ -81,6 +86,7 @@ impl<T> SharedEnv<T> {
 
 impl<T> Env<T> for Arc<SharedEnv<T>> {
     type Counter = OwnedCounter;
+    type Lock = SpinFlag;
 
     #[inline]
     fn hooks(&self) -> &Hooks<T> {
@@ -97,12 +103,41 @@ impl<T> Env<T> for Arc<SharedEnv<T>> {
     }
 }
 
+/// Mutual exclusion for a slab, chosen by the pool kind.
+pub(crate) trait SlabLock: Default {
+    type Guard<'a>
+    where
+        Self: 'a;
+    fn lock(&self) -> Self::Guard<'_>;
+}
+
+/// No lock: the slab's pool is `!Sync` and never reached from another thread.
+#[derive(Debug, Default)]
+pub(crate) struct NoLock;
+
+impl SlabLock for NoLock {
+    type Guard<'a> = ();
+
+    #[inline]
+    fn lock(&self) {}
+}
+
+impl SlabLock for SpinFlag {
+    type Guard<'a> = SpinGuard<'a>;
+
+    #[inline]
+    fn lock(&self) -> SpinGuard<'_> {
+        SpinFlag::lock(self)
+    }
+}
+
 /// One single-threaded pool engine.
 ///
 /// It is `!Sync` (the slab is in an `UnsafeCell`), so every method runs on one thread at a
 /// time. The slab is only borrowed inside `with_slab`, whose closures never run user code, so
 /// a factory, reset or `Drop` impl that uses the pool again finds it consistent.
 pub(crate) struct LocalCore<T, E: Env<T>> {
+    lock: E::Lock,
     slab: UnsafeCell<Slab<T>>,
     pub(crate) stats: Counters<E::Counter>,
     pub(crate) env: E,
@@ -120,6 +155,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
             capacity: config.capacity,
         })?;
         let core = Self {
+            lock: E::Lock::default(),
             slab: UnsafeCell::new(slab),
             stats: Counters::default(),
             env,
@@ -141,8 +177,12 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// Runs `f` on the slab. `f` must not run user code (factory, reset, `Drop` of `T`).
     #[inline]
     fn with_slab<R>(&self, f: impl FnOnce(&mut Slab<T>) -> R) -> R {
-        // SAFETY: `LocalCore` is `!Sync`, so no other thread can reach the slab, and the
-        // closures passed here never call back into the pool, so this is the only borrow.
+        let _lock = self.lock.lock();
+        // SAFETY: for a `FixedPool` or `GrowingPool` the core is `!Sync`, so only this thread
+        // reaches the slab; a `ThreadLocalPool` part can be reached by a second thread (a
+        // guard returned from a late thread-local destructor after its entry was handed to a
+        // new thread), and there `_lock` is a real lock held until `f` returns. The closures
+        // passed here never call back into the pool, so this is the only borrow.
         f(unsafe { &mut *self.slab.get() })
     }
 

@@ -59,16 +59,16 @@ struct PerThread<T> {
     /// The owning thread has not registered its exit hook yet: true for a new entry, and set
     /// again by the hook, because the `thread_local` crate gives an exited thread's entry to
     /// the next new thread.
-    hook_pending: Cell<bool>,
+    hook_pending: std::sync::atomic::AtomicBool,
 }
 
-// SAFETY: a `PerThread` owns objects of type `T` (so moving it needs `T: Send`); it moves
-// between threads only when the pool is dropped or its entry is reused by a new thread after
-// the old one exited, never while another thread uses it.
+// SAFETY: a `PerThread` owns objects of type `T`, so moving it needs `T: Send`. It is used by
+// its owning thread, and by another one in two cases: the pool is dropped (with `&mut`), or the
+// `thread_local` crate hands an exited thread's entry to a new thread while a guard of the old
+// thread is still out (kept in a thread-local destroyed late). The slab is guarded by the
+// core's `SpinFlag` for that case, and the counters and `hook_pending` are atomics.
 unsafe impl<T: Send> Send for PerThread<T> {}
-// SAFETY: other threads only read the counters (`OwnedCounter`, atomics) through
-// `ThreadLocal::iter`; the slab and `hook_pending` are touched only by the owning thread
-// (`ThreadLocal::get`).
+// SAFETY: as above; other threads also read the counters through `ThreadLocal::iter`.
 unsafe impl<T: Send> Sync for PerThread<T> {}
 
 /// Work to do when the current thread exits, for one pool it used: drop that thread's idle
@@ -151,7 +151,13 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     #[inline]
     fn local(&self) -> Result<&LocalCore<T, Arc<SharedEnv<T>>>, PoolError> {
         match self.shared.locals.get() {
-            Some(local) if !local.hook_pending.get() => Ok(&local.core),
+            Some(local)
+                if !local
+                    .hook_pending
+                    .load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                Ok(&local.core)
+            }
             _ => self.local_slow(),
         }
     }
@@ -164,7 +170,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
                 let core = LocalCore::new(self.shared.config, Arc::clone(&self.shared.env))?;
                 Ok::<_, BuildError>(PerThread {
                     core,
-                    hook_pending: Cell::new(true),
+                    hook_pending: std::sync::atomic::AtomicBool::new(true),
                 })
             })
             .map_err(|_| PoolError::Exhausted {
@@ -178,7 +184,10 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             .locals
             .get()
             .expect("the entry was just inserted");
-        if local.hook_pending.get() {
+        if local
+            .hook_pending
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
             let pool = Arc::downgrade(&self.shared);
             let alive = pool.clone();
             let local_ptr: *const PerThread<T> = local;
@@ -192,7 +201,9 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
                     // hook, registered later than that id.
                     let local = unsafe { &*local_ptr };
                     local.core.drop_idle();
-                    local.hook_pending.set(true);
+                    local
+                        .hook_pending
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
                     drop(pool);
                 }
             });
@@ -203,7 +214,9 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             // If the thread is already tearing down its thread-locals the hook cannot be
             // registered; the objects are then dropped with the pool instead.
             if EXIT_HOOKS.try_with(|hooks| hooks.push(hook)).is_ok() {
-                local.hook_pending.set(false);
+                local
+                    .hook_pending
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
             }
         }
         Ok(&local.core)

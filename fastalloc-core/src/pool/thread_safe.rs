@@ -182,7 +182,12 @@ impl<T> SharedCore<T> {
 
     #[cold]
     fn new_cache(&self) -> &Cache<T> {
+        // Made under the depot lock: `close` walks the caches under it, so a new cache is
+        // either seen by that walk or made after it, when the closed flag is visible to the
+        // thread that made it.
+        let depot = self.depot.lock();
         self.caches.get_or(|| Cache::new(2 * self.batch));
+        drop(depot);
         // Look the cache up again rather than keep the reference `get_or` returns: that one
         // is derived from the `&mut` the `thread_local` crate used to write the entry, and
         // Miri (Stacked Borrows) invalidates it at the next write through any other reference
@@ -328,9 +333,37 @@ impl<T> SharedCore<T> {
     #[cold]
     fn discard_cached(&self, cache: &Cache<T>) {
         let parked: Vec<NonNull<T>> = cache.with(|inner| inner.items.drain(..).collect());
-        for slot in parked {
-            // SAFETY: the slot was idle in the cache: it holds an object nobody refers to, and
-            // it was just taken out of the cache. `discard` counts it back into the depot.
+        self.discard_all(parked);
+    }
+
+    /// Drops idle objects taken out of the depot or a cache (still counted as outside the
+    /// depot). If a `Drop` panics, the objects not reached yet go back to the depot as idle.
+    fn discard_all(&self, slots: Vec<NonNull<T>>) {
+        struct Requeue<'a, T> {
+            core: &'a SharedCore<T>,
+            rest: std::vec::IntoIter<NonNull<T>>,
+        }
+
+        impl<T> Drop for Requeue<'_, T> {
+            fn drop(&mut self) {
+                if self.rest.len() == 0 {
+                    return;
+                }
+                let mut depot = self.core.depot.lock();
+                for slot in self.rest.by_ref() {
+                    depot.outside -= 1;
+                    depot.slab.push_idle(slot);
+                }
+            }
+        }
+
+        let mut rest = Requeue {
+            core: self,
+            rest: slots.into_iter(),
+        };
+        for slot in rest.rest.by_ref() {
+            // SAFETY: the slot was idle: it holds an object nobody refers to, and it was taken
+            // off the idle list or out of a cache. `discard` lists it as vacant again.
             unsafe { self.discard(slot) };
         }
     }
@@ -396,11 +429,7 @@ impl<T> SharedCore<T> {
         // They are outside the depot while being dropped; `discard` counts each back in.
         depot.outside += taken.len();
         drop(depot);
-        for slot in taken {
-            // SAFETY: the slot was idle, so it holds an object nobody refers to, and it was
-            // taken off the idle list. (`discard` lists it as vacant again.)
-            unsafe { self.discard(slot) };
-        }
+        self.discard_all(taken);
         self.env.hooks.check_closed();
     }
 
