@@ -1,0 +1,76 @@
+//! The same cases with mimalloc as the global allocator: `Box::new` at its best, next to the
+//! hand-written stack and the fastalloc pools (a warm pool never calls the allocator, so its
+//! figures should match `round_trip`'s). It has a binary of its own because a global allocator
+//! changes everything in its process.
+//!
+//! Criterion groups `object_64B_mimalloc` and `vec_4KiB_mimalloc`, then the contention loop of
+//! `benches/contention.rs` for `Box::new` under mimalloc. `cargo bench --bench mimalloc`.
+#![allow(missing_docs)] // `criterion_group!` generates undocumented public functions
+
+mod common;
+
+use common::{
+    buffers_baseline_rows, objects_baseline_rows, run_contention, timed, use_object, Contender,
+    ContentionSettings, Object64, POOL_SIZE,
+};
+use criterion::{criterion_group, Criterion};
+use fastalloc::{Reset, ThreadSafePool};
+use mimalloc::MiMalloc;
+
+#[global_allocator]
+static GLOBAL: MiMalloc = MiMalloc;
+
+fn objects_64b(c: &mut Criterion) {
+    let mut group = c.benchmark_group("object_64B_mimalloc");
+    objects_baseline_rows(&mut group, "mimalloc");
+    group.finish();
+}
+
+fn buffers_4kib(c: &mut Criterion) {
+    let mut group = c.benchmark_group("vec_4KiB_mimalloc");
+    buffers_baseline_rows(&mut group, "mimalloc");
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = objects_64b, buffers_4kib
+}
+
+fn contention() {
+    let thread_safe: ThreadSafePool<Object64> = ThreadSafePool::new(POOL_SIZE).unwrap();
+    let contenders = [
+        Contender::new("thread-local Vec<Box<T>> stack (limit)", |ops, barrier| {
+            let mut stack: Vec<Box<Object64>> = (0..POOL_SIZE).map(|_| Box::default()).collect();
+            timed(ops, barrier, || {
+                let mut boxed = stack.pop().unwrap();
+                use_object(&mut boxed);
+                boxed.reset();
+                stack.push(boxed);
+            })
+        }),
+        Contender::new("Box::new (mimalloc)", |ops, barrier| {
+            timed(ops, barrier, || {
+                use_object(&mut Box::new(Object64::default()));
+            })
+        }),
+        Contender::new("fastalloc ThreadSafePool", |ops, barrier| {
+            timed(ops, barrier, || {
+                use_object(&mut thread_safe.allocate().unwrap());
+            })
+        }),
+    ];
+    run_contention(
+        "contention_64B_mimalloc",
+        &contenders,
+        "fastalloc ThreadSafePool",
+        ContentionSettings::from_mode(),
+    );
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    contention();
+}
