@@ -120,8 +120,14 @@ impl<T> FreeList<T> {
         NonNull::new(self.entries[at])
     }
 
-    /// Makes room for `len` entries, keeping both stacks.
-    fn resize(&mut self, len: usize) -> Option<()> {
+    /// Makes room for at least `len` entries (and at most `max`), keeping both stacks. The
+    /// array at least doubles, so a pool that grows in small steps copies it O(log n) times,
+    /// not once per step.
+    fn reserve(&mut self, len: usize, max: usize) -> Option<()> {
+        if len <= self.entries.len() {
+            return Some(());
+        }
+        let len = len.max(self.entries.len().saturating_mul(2).min(max));
         let mut entries = Vec::new();
         entries.try_reserve_exact(len).ok()?;
         entries.extend_from_slice(&self.entries[..self.idle]);
@@ -232,7 +238,7 @@ impl<T> Slab<T> {
     fn grow(&mut self) -> Option<()> {
         let target = self.config.grown(self.capacity)?;
         let chunk = Chunk::new(target - self.capacity)?;
-        self.free.resize(target)?;
+        self.free.reserve(target, self.config.max_capacity)?;
         self.chunks.push(chunk);
         self.fresh = 0;
         self.capacity = target;

@@ -1,7 +1,7 @@
 //! The single-threaded engine behind `FixedPool`, `GrowingPool` and each thread's part of a
-//! `ThreadLocalPool`: a [`Slab`] in a plain cell, with plain counters. No locks, and no atomics
-//! except the relaxed loads and stores a `ThreadLocalPool` needs so that other threads can read
-//! its statistics.
+//! `ThreadLocalPool`: a [`Slab`] in a plain cell, with plain counters. For the first two, no
+//! locks and no atomics; a `ThreadLocalPool` part adds relaxed atomic counters (other threads
+//! read its statistics) and an uncontended `SpinFlag` around the slab (see `PerThread`).
 
 use std::cell::{Cell, UnsafeCell};
 use std::mem;

@@ -14,9 +14,11 @@ use crate::pool::local::{LocalCore, SharedEnv};
 use crate::reset::Reset;
 use crate::stats::{Counter, PoolStats};
 
-/// A pool whose storage is per thread: each thread that allocates gets its own single-threaded
-/// pool of `capacity` objects (growing too, if configured), so allocating takes no lock and no
-/// atomic read-modify-write.
+/// A pool whose storage is per thread: each thread that allocates gets its own pool of
+/// `capacity` objects (growing too, if configured), so threads never contend. Each part takes
+/// one uncontended atomic swap per operation: a guard kept in a thread-local that is destroyed
+/// late can come back after its thread's part was handed to a new thread, and the swap makes
+/// that safe.
 ///
 /// The handle is `Send + Sync`, so it can live in a `static` or be shared by reference. Guards
 /// are not `Send`: an object goes back to the thread it came from. When a thread exits, the
