@@ -119,31 +119,13 @@ fn size_accessors_of_the_shared_pools() {
     assert_eq!((local.available(), local.stats().detached), (3, 1));
 }
 
-/// Panics when dropped if its flag says so, and counts drops.
-struct Brittle {
-    panic_on_drop: bool,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Brittle {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-        assert!(!self.panic_on_drop, "drop failed on purpose");
-    }
-}
-
 #[test]
 fn a_drop_that_panics_during_close_loses_no_other_object() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let made = Arc::new(AtomicUsize::new(0));
-    let (d, m) = (Arc::clone(&drops), Arc::clone(&made));
+    // The last object built is the first one `close` drops (LIFO).
     let pool = FixedPool::builder()
         .capacity(3)
-        .factory(move || Brittle {
-            // The last object built is the first one `close` drops (LIFO).
-            panic_on_drop: m.fetch_add(1, Ordering::SeqCst) == 2,
-            drops: Arc::clone(&d),
-        })
+        .factory(common::brittle(&drops, 2))
         .reset_with(|_| {})
         .build()
         .unwrap();

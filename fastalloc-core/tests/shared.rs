@@ -353,19 +353,10 @@ mod late_guard {
 #[test]
 fn a_panicking_drop_during_close_of_a_shared_pool_loses_nothing() {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    struct Brittle(bool, Arc<AtomicUsize>);
-    impl Drop for Brittle {
-        fn drop(&mut self) {
-            self.1.fetch_add(1, Ordering::SeqCst);
-            assert!(!self.0, "drop failed on purpose");
-        }
-    }
     let drops = Arc::new(AtomicUsize::new(0));
-    let made = Arc::new(AtomicUsize::new(0));
-    let (d, m) = (Arc::clone(&drops), Arc::clone(&made));
     let pool = ThreadSafePool::builder()
         .capacity(4)
-        .factory(move || Brittle(m.fetch_add(1, Ordering::SeqCst) == 0, Arc::clone(&d)))
+        .factory(common::brittle(&drops, 0))
         .reset_with(|_| {})
         .build()
         .unwrap();
@@ -383,19 +374,10 @@ fn a_panicking_drop_during_close_of_a_shared_pool_loses_nothing() {
 #[test]
 fn a_panicking_drop_while_a_pool_is_dropped_loses_nothing() {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    struct Brittle(bool, Arc<AtomicUsize>);
-    impl Drop for Brittle {
-        fn drop(&mut self) {
-            self.1.fetch_add(1, Ordering::SeqCst);
-            assert!(!self.0, "drop failed on purpose");
-        }
-    }
     let drops = Arc::new(AtomicUsize::new(0));
-    let made = Arc::new(AtomicUsize::new(0));
-    let (d, m) = (Arc::clone(&drops), Arc::clone(&made));
     let pool = fastalloc_core::FixedPool::builder()
         .capacity(4)
-        .factory(move || Brittle(m.fetch_add(1, Ordering::SeqCst) == 3, Arc::clone(&d)))
+        .factory(common::brittle(&drops, 3))
         .reset_with(|_| {})
         .build()
         .unwrap();

@@ -92,3 +92,29 @@ pub fn scaled(native: usize, miri: usize) -> usize {
         native
     }
 }
+
+/// Counts its drops, and panics when dropped if it was built to (see [`brittle`]).
+pub struct Brittle {
+    panic_on_drop: bool,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Brittle {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+        assert!(!self.panic_on_drop, "drop failed on purpose");
+    }
+}
+
+/// A factory of [`Brittle`] objects counting into `drops`: the `fail_at`-th one built
+/// (from 0) panics when it is dropped.
+pub fn brittle(
+    drops: &Arc<AtomicUsize>,
+    fail_at: usize,
+) -> impl Fn() -> Brittle + Send + Sync + 'static {
+    let (drops, made) = (Arc::clone(drops), AtomicUsize::new(0));
+    move || Brittle {
+        panic_on_drop: made.fetch_add(1, Ordering::SeqCst) == fail_at,
+        drops: Arc::clone(&drops),
+    }
+}
