@@ -23,6 +23,10 @@ pub enum PoolError {
     },
     /// The pool was closed with `close()` and hands out nothing more.
     Closed,
+    /// A [`ThreadLocalPool`](crate::ThreadLocalPool) was asked for an object by a thread that
+    /// is exiting (from the destructor of a thread-local): that thread's part of the pool is
+    /// already gone.
+    ThreadExiting,
 }
 
 impl fmt::Display for PoolError {
@@ -37,6 +41,11 @@ impl fmt::Display for PoolError {
             PoolError::Closed => f.write_str(
                 "pool is closed: `close()` was called, so no more objects are handed out; \
                  build a new pool",
+            ),
+            PoolError::ThreadExiting => f.write_str(
+                "this thread is exiting (the call comes from a thread-local's destructor), so its \
+                 part of the `ThreadLocalPool` is gone; allocate before the thread ends, or use a \
+                 `ThreadSafePool`",
             ),
         }
     }

@@ -6,7 +6,8 @@ use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use crate::pool::local::{LocalCore, SharedEnv, SingleEnv};
+use crate::pool::local::{LocalCore, SingleEnv};
+use crate::pool::thread_local::PerThread;
 use crate::pool::thread_safe::{Cache, SharedCore, ThreadSafePool};
 
 /// The pool a guard returns its object to.
@@ -14,7 +15,7 @@ pub(crate) enum Home<'a, T> {
     /// A `FixedPool` or `GrowingPool`.
     Single(&'a LocalCore<T, SingleEnv<T>>),
     /// The current thread's part of a `ThreadLocalPool`.
-    PerThread(&'a LocalCore<T, Arc<SharedEnv<T>>>),
+    PerThread(&'a PerThread<T>),
     /// A `ThreadSafePool`, with the cache of the thread that allocated (guards stay on it).
     Shared(&'a SharedCore<T>, &'a Cache<T>),
 }
@@ -76,7 +77,7 @@ impl<'a, T> Pooled<'a, T> {
         unsafe {
             match this.home {
                 Home::Single(core) => core.detach(this.slot),
-                Home::PerThread(core) => core.detach(this.slot),
+                Home::PerThread(part) => part.detach(this.slot),
                 Home::Shared(core, cache) => core.detach(this.slot, cache),
             }
         }
@@ -123,7 +124,7 @@ fn release_shared<T>(slot: NonNull<T>, home: &Home<'_, T>) {
     unsafe {
         match *home {
             Home::Single(core) => core.release(slot),
-            Home::PerThread(core) => core.release(slot),
+            Home::PerThread(part) => part.release(slot),
             Home::Shared(core, cache) => core.release(slot, cache),
         }
     }

@@ -10,7 +10,7 @@
 //! |---|---|---|---|---|
 //! | [`FixedPool`] | one (`Send`, not `Sync`) | no | [`Pooled`] | a pointer pop and push, no atomics |
 //! | [`GrowingPool`] | one | by [`Growth`], up to a maximum | [`Pooled`] | the same; growing adds a chunk |
-//! | [`ThreadLocalPool`] | many, each its own objects | optional | [`Pooled`] (`!Send`) | a thread-local lookup and one uncontended atomic swap |
+//! | [`ThreadLocalPool`] | many, each its own objects | optional | [`Pooled`] (`!Send`) | one thread-local read, no atomic read-modify-write |
 //! | [`ThreadSafePool`] | many, shared objects | optional | [`Pooled`] or [`OwnedPooled`] (`Send`) | one uncontended atomic swap per operation |
 //! | `AsyncPool` (feature `async`, on by default) | many tasks; `allocate().await` waits, FIFO | optional | `AsyncPooled` / `OwnedAsyncPooled` (`Send`) | a semaphore permit plus the thread-safe pool |
 //!

@@ -118,11 +118,6 @@ pub(crate) trait Counter: Default {
     fn add(&self, n: u64) {
         self.set(self.get().wrapping_add(n));
     }
-
-    #[inline]
-    fn sub(&self, n: u64) {
-        self.set(self.get().wrapping_sub(n));
-    }
 }
 
 impl Counter for Cell<u64> {
@@ -165,53 +160,71 @@ pub(crate) struct Counters<C> {
     pub(crate) exhausted: C,
     pub(crate) detached: C,
     pub(crate) discarded: C,
-    pub(crate) in_use: C,
     pub(crate) peak_in_use: C,
 }
 
 impl<C: Counter> Counters<C> {
-    /// Records one successful allocation.
+    /// Objects lent and not yet returned. Derived rather than counted, so that a round trip
+    /// writes two counters, not four. Wrapping: a thread-safe pool's per-thread counters go
+    /// "below zero" when objects are returned on another thread than the one that took them
+    /// (only their sum means something there).
+    #[inline]
+    pub(crate) fn in_use(&self) -> u64 {
+        (self.allocations.get())
+            .wrapping_sub(self.releases.get())
+            .wrapping_sub(self.detached.get())
+    }
+
+    /// Records one successful allocation, and the peak of objects in use.
     #[inline]
     pub(crate) fn on_allocate(&self) {
-        self.allocations.add(1);
-        // Wrapping: a thread-safe pool's per-thread counters go "below zero" when objects
-        // are returned on another thread than the one that took them (only their sum means
-        // something there, and `ThreadSafePool::stats` does not use this one).
-        let in_use = self.in_use.get().wrapping_add(1);
-        self.in_use.set(in_use);
+        // The new count is reused rather than read back (a reload of an atomic just stored
+        // waits for the store to be forwarded).
+        let allocations = self.allocations.get().wrapping_add(1);
+        self.allocations.set(allocations);
+        let in_use = allocations
+            .wrapping_sub(self.releases.get())
+            .wrapping_sub(self.detached.get());
         if in_use > self.peak_in_use.get() {
             self.peak_in_use.set(in_use);
         }
+    }
+
+    /// Records one successful allocation without the peak (for the per-thread counters of a
+    /// thread-safe pool, whose peak is tracked at its depot).
+    #[inline]
+    pub(crate) fn on_allocate_unpeaked(&self) {
+        self.allocations.add(1);
     }
 
     /// Records one object coming back (kept or discarded).
     #[inline]
     pub(crate) fn on_release(&self) {
         self.releases.add(1);
-        self.in_use.sub(1);
     }
 
     /// Records one object taken out for good.
     #[inline]
     pub(crate) fn on_detach(&self) {
         self.detached.add(1);
-        self.in_use.sub(1);
     }
 
-    /// Adds these counters into a snapshot (the fields that are plain sums).
+    /// Adds these counters to `stats`. Another thread may be updating them meanwhile (a
+    /// `ThreadLocalPool` part): each is read once, and `in_use` saturates at 0 rather than wrap
+    /// if the reads saw the updates out of order.
     pub(crate) fn add_to(&self, stats: &mut PoolStats) {
-        stats.allocations += self.allocations.get();
-        stats.releases += self.releases.get();
-        stats.created += self.created.get();
-        stats.reused += self
-            .allocations
-            .get()
-            .saturating_sub(self.created.get().saturating_sub(self.prebuilt.get()));
+        let (releases, detached) = (self.releases.get(), self.detached.get());
+        let allocations = self.allocations.get();
+        let created = self.created.get();
+        stats.allocations += allocations;
+        stats.releases += releases;
+        stats.created += created;
+        stats.reused += allocations.saturating_sub(created.saturating_sub(self.prebuilt.get()));
         stats.growths += self.growths.get();
         stats.exhausted += self.exhausted.get();
-        stats.detached += self.detached.get();
+        stats.detached += detached;
         stats.discarded += self.discarded.get();
-        stats.in_use += self.in_use.get() as usize;
+        stats.in_use += allocations.saturating_sub(releases.saturating_add(detached)) as usize;
         stats.peak_in_use += self.peak_in_use.get() as usize;
     }
 }

@@ -350,6 +350,117 @@ mod late_guard {
     }
 }
 
+mod exiting_thread {
+    //! Guards dropped, and allocations made, in a thread-local destructor that runs after the
+    //! `thread_local` crate freed the thread's id: no per-thread storage may be touched then
+    //! (looking it up would panic inside a destructor, which aborts).
+    use std::cell::RefCell;
+    use std::sync::{Arc, LazyLock, Mutex};
+
+    use fastalloc_core::{OwnedPooled, PoolError, Pooled, ThreadLocalPool, ThreadSafePool};
+
+    static SHARED: LazyLock<Arc<ThreadSafePool<Vec<u8>>>> =
+        LazyLock::new(|| Arc::new(ThreadSafePool::new(2).unwrap()));
+    static LOCAL: LazyLock<ThreadLocalPool<Vec<u8>>> =
+        LazyLock::new(|| ThreadLocalPool::new(1).unwrap());
+    static DETACH: LazyLock<ThreadLocalPool<Vec<u8>>> =
+        LazyLock::new(|| ThreadLocalPool::new(1).unwrap());
+    /// What the late destructor saw.
+    static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    #[derive(Default)]
+    struct Holder {
+        owned: Option<OwnedPooled<Vec<u8>>>,
+        local: Option<Pooled<'static, Vec<u8>>>,
+        detach: Option<Pooled<'static, Vec<u8>>>,
+    }
+
+    impl Drop for Holder {
+        fn drop(&mut self) {
+            let mut seen = SEEN.lock().unwrap();
+            drop(self.owned.take());
+            seen.push(format!("owned returned, in use {}", SHARED.in_use()));
+            let again = SHARED.allocate().map(|mut guard| {
+                guard.push(7);
+                guard.len()
+            });
+            seen.push(format!("shared allocate: {again:?}"));
+            drop(self.local.take());
+            let kept = self.detach.take().map(Pooled::detach);
+            seen.push(format!("detached {kept:?}"));
+            seen.push(format!("local allocate: {:?}", LOCAL.allocate().err()));
+        }
+    }
+
+    std::thread_local! {
+        static HOLD: RefCell<Holder> = RefCell::new(Holder::default());
+    }
+
+    #[test]
+    fn guards_and_allocations_on_an_exiting_thread() {
+        std::thread::spawn(|| {
+            HOLD.with(|_| {}); // registered first, so destroyed after the crate's id guard
+            let mut owned = SHARED.allocate_owned().unwrap();
+            owned.push(1);
+            let mut local = LOCAL.allocate().unwrap();
+            local.push(2);
+            let mut kept = DETACH.allocate().unwrap();
+            kept.push(3);
+            HOLD.with(|hold| {
+                let mut hold = hold.borrow_mut();
+                hold.owned = Some(owned);
+                hold.local = Some(local);
+                hold.detach = Some(kept);
+            });
+        })
+        .join()
+        .unwrap();
+        let seen = SEEN.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [
+                "owned returned, in use 0",
+                "shared allocate: Ok(1)",
+                "detached Some([3])",
+                &format!("local allocate: {:?}", Some(PoolError::ThreadExiting)),
+            ]
+        );
+        let shared = SHARED.stats();
+        assert_eq!(
+            (shared.allocations, shared.releases, shared.in_use),
+            (2, 2, 0)
+        );
+        assert_eq!(shared.idle, 1, "the object went back, reset: {shared:?}");
+
+        // The late guard dropped its object (counted as discarded) and parked the slot; a
+        // thread that uses the pool next gets a working part either way.
+        let local = LOCAL.stats();
+        assert_eq!(
+            (
+                local.allocations,
+                local.releases,
+                local.discarded,
+                local.in_use
+            ),
+            (1, 1, 1, 0)
+        );
+        std::thread::spawn(|| {
+            let mut guard = LOCAL.allocate().unwrap();
+            assert!(guard.is_empty());
+            guard.push(4);
+        })
+        .join()
+        .unwrap();
+        let local = LOCAL.stats();
+        assert_eq!((local.allocations, local.releases, local.in_use), (2, 2, 0));
+        let detach = DETACH.stats();
+        assert_eq!(
+            (detach.allocations, detach.detached, detach.in_use),
+            (1, 1, 0)
+        );
+    }
+}
+
 #[test]
 fn a_panicking_drop_during_close_of_a_shared_pool_loses_nothing() {
     use std::sync::atomic::{AtomicUsize, Ordering};

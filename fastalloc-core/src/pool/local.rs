@@ -1,7 +1,8 @@
 //! The single-threaded engine behind `FixedPool`, `GrowingPool` and each thread's part of a
 //! `ThreadLocalPool`: a [`Slab`] in a plain cell, with plain counters. For the first two, no
-//! locks and no atomics; a `ThreadLocalPool` part adds relaxed atomic counters (other threads
-//! read its statistics) and an uncontended `SpinFlag` around the slab (see `PerThread`).
+//! locks and no atomics; a `ThreadLocalPool` part uses relaxed atomic counters instead (other
+//! threads read its statistics), and is otherwise only ever used by its own thread (see
+//! `PerThread`).
 
 use std::cell::{Cell, UnsafeCell};
 use std::mem;
@@ -14,16 +15,12 @@ use crate::error::{BuildError, PoolError};
 use crate::slab::{EmptySlot, Slab};
 use crate::stats::{Counter, Counters, OwnedCounter, PoolStats};
 
-use crate::sync::{AtomicBool, Ordering, SpinFlag, SpinGuard};
+use crate::sync::{AtomicBool, Ordering};
 
 /// What a [`LocalCore`] shares with the rest of its pool: the hooks and the closed flag.
 pub(crate) trait Env<T> {
     /// The counter type: `Cell<u64>`, or [`OwnedCounter`] where other threads read the stats.
     type Counter: Counter;
-    /// What guards the slab: nothing for a pool that never leaves its thread, a [`SpinFlag`]
-    /// for a thread's part of a `ThreadLocalPool` (see `ThreadLocalPool`'s docs on why another
-    /// thread can, rarely, reach it).
-    type Lock: SlabLock;
     fn hooks(&self) -> &Hooks<T>;
     fn is_closed(&self) -> bool;
     fn set_closed(&self);
@@ -46,7 +43,6 @@ impl<T> SingleEnv<T> {
 
 impl<T> Env<T> for SingleEnv<T> {
     type Counter = Cell<u64>;
-    type Lock = NoLock;
 
     #[inline]
     fn hooks(&self) -> &Hooks<T> {
@@ -86,7 +82,6 @@ impl<T> SharedEnv<T> {
 
 impl<T> Env<T> for Arc<SharedEnv<T>> {
     type Counter = OwnedCounter;
-    type Lock = SpinFlag;
 
     #[inline]
     fn hooks(&self) -> &Hooks<T> {
@@ -103,41 +98,13 @@ impl<T> Env<T> for Arc<SharedEnv<T>> {
     }
 }
 
-/// Mutual exclusion for a slab, chosen by the pool kind.
-pub(crate) trait SlabLock: Default {
-    type Guard<'a>
-    where
-        Self: 'a;
-    fn lock(&self) -> Self::Guard<'_>;
-}
-
-/// No lock: the slab's pool is `!Sync` and never reached from another thread.
-#[derive(Debug, Default)]
-pub(crate) struct NoLock;
-
-impl SlabLock for NoLock {
-    type Guard<'a> = ();
-
-    #[inline]
-    fn lock(&self) {}
-}
-
-impl SlabLock for SpinFlag {
-    type Guard<'a> = SpinGuard<'a>;
-
-    #[inline]
-    fn lock(&self) -> SpinGuard<'_> {
-        SpinFlag::lock(self)
-    }
-}
-
 /// One single-threaded pool engine.
 ///
 /// It is `!Sync` (the slab is in an `UnsafeCell`), so every method runs on one thread at a
-/// time. The slab is only borrowed inside `with_slab`, whose closures never run user code, so
+/// time (a `ThreadLocalPool` part, which is `Sync` to let other threads read its counters, is
+/// only used by its own thread: see `PerThread`). The slab is only borrowed inside `with_slab`, whose closures never run user code, so
 /// a factory, reset or `Drop` impl that uses the pool again finds it consistent.
 pub(crate) struct LocalCore<T, E: Env<T>> {
-    lock: E::Lock,
     slab: UnsafeCell<Slab<T>>,
     pub(crate) stats: Counters<E::Counter>,
     pub(crate) env: E,
@@ -155,7 +122,6 @@ impl<T, E: Env<T>> LocalCore<T, E> {
             capacity: config.capacity,
         })?;
         let core = Self {
-            lock: E::Lock::default(),
             slab: UnsafeCell::new(slab),
             stats: Counters::default(),
             env,
@@ -177,12 +143,11 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// Runs `f` on the slab. `f` must not run user code (factory, reset, `Drop` of `T`).
     #[inline]
     fn with_slab<R>(&self, f: impl FnOnce(&mut Slab<T>) -> R) -> R {
-        let _lock = self.lock.lock();
         // SAFETY: for a `FixedPool` or `GrowingPool` the core is `!Sync`, so only this thread
-        // reaches the slab; a `ThreadLocalPool` part can be reached by a second thread (a
-        // guard returned from a late thread-local destructor after its entry was handed to a
-        // new thread), and there `_lock` is a real lock held until `f` returns. The closures
-        // passed here never call back into the pool, so this is the only borrow.
+        // reaches the slab; a `ThreadLocalPool` part is only used by the thread that owns it
+        // (a guard that comes back after its thread started exiting does not touch it: see
+        // `PerThread::release`). The closures passed here never call back into the pool, so
+        // this is the only borrow.
         f(unsafe { &mut *self.slab.get() })
     }
 
@@ -281,6 +246,18 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         value
     }
 
+    /// Takes back the empty slot of a lent object that was dropped (a discarded release) or, with
+    /// `detached`, moved out, elsewhere (see `PerThread::release`).
+    pub(crate) fn take_back_empty(&self, slot: NonNull<T>, detached: bool) {
+        if detached {
+            self.stats.on_detach();
+        } else {
+            self.stats.on_release();
+            self.stats.discarded.add(1);
+        }
+        self.with_slab(|slab| slab.push_vacant(slot));
+    }
+
     /// Drops the object in `slot` and makes the slot vacant, even if the drop panics.
     ///
     /// # Safety
@@ -330,7 +307,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     }
 
     pub(crate) fn in_use(&self) -> usize {
-        self.stats.in_use.get() as usize
+        self.stats.in_use() as usize
     }
 
     pub(crate) fn max_capacity(&self) -> usize {

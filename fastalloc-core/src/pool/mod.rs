@@ -7,6 +7,7 @@ pub(crate) mod async_pool;
 pub(crate) mod fixed;
 pub(crate) mod growing;
 pub(crate) mod local;
+pub(crate) mod thread_exit;
 pub(crate) mod thread_local;
 pub(crate) mod thread_safe;
 

@@ -1,8 +1,9 @@
 //! [`ThreadLocalPool`]: one handle, a separate single-threaded pool per thread.
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::Arc;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use thread_local::ThreadLocal;
 
@@ -11,14 +12,13 @@ use crate::config::{Config, Kind};
 use crate::error::{BuildError, PoolError};
 use crate::guard::{Home, Pooled};
 use crate::pool::local::{LocalCore, SharedEnv};
+use crate::pool::thread_exit::{self, ExitHook};
 use crate::reset::Reset;
 use crate::stats::{Counter, PoolStats};
 
 /// A pool whose storage is per thread: each thread that allocates gets its own pool of
-/// `capacity` objects (growing too, if configured), so threads never contend. Each part takes
-/// one uncontended atomic swap per operation: a guard kept in a thread-local that is destroyed
-/// late can come back after its thread's part was handed to a new thread, and the swap makes
-/// that safe.
+/// `capacity` objects (growing too, if configured), so threads never contend: an allocation
+/// or a release uses no lock and no atomic read-modify-write.
 ///
 /// The handle is `Send + Sync`, so it can live in a `static` or be shared by reference. Guards
 /// are not `Send`: an object goes back to the thread it came from. When a thread exits, the
@@ -27,6 +27,11 @@ use crate::stats::{Counter, PoolStats};
 ///
 /// `capacity()`, `in_use()`, `idle()` and `available()` describe the calling thread's part;
 /// `stats()` sums every thread's counters.
+///
+/// A thread that is exiting (running the destructors of its thread-locals) has no part any
+/// more: `allocate` returns [`PoolError::ThreadExiting`] there, and a guard dropped there (kept
+/// in a thread-local) drops its object instead of keeping it, which `stats()` counts as
+/// discarded.
 ///
 /// # Examples
 ///
@@ -50,68 +55,133 @@ pub struct ThreadLocalPool<T: Send> {
 }
 
 struct Shared<T: Send> {
+    /// This pool's id for `thread_exit::recent`.
+    id: u64,
     env: Arc<SharedEnv<T>>,
     config: Config,
     locals: ThreadLocal<PerThread<T>>,
 }
 
 /// One thread's part of the pool.
-struct PerThread<T> {
+///
+/// Only the owning thread touches its core's slab. Other threads read its counters (relaxed
+/// atomics) for `stats`, and a guard dropped while its thread is exiting does not touch the
+/// slab: the `thread_local` crate may already have handed the entry to a new thread (the exit
+/// hook registered by `watch`-ing the thread runs before that). It drops its object and parks
+/// the empty slot in `late`, which the owner takes back on its next visit.
+pub(crate) struct PerThread<T> {
     core: LocalCore<T, Arc<SharedEnv<T>>>,
-    /// The owning thread has not registered its exit hook yet: true for a new entry, and set
-    /// again by the hook, because the `thread_local` crate gives an exited thread's entry to
-    /// the next new thread.
-    hook_pending: std::sync::atomic::AtomicBool,
+    /// `HOOK_PENDING | RETURNED_LATE` bits: work for the owner's next slow path. The fast path
+    /// reads it with one relaxed load.
+    attention: AtomicU8,
+    /// Slots given back by guards dropped while their thread was exiting.
+    late: Mutex<Vec<Late<T>>>,
 }
 
-// SAFETY: a `PerThread` owns objects of type `T`, so moving it needs `T: Send`. It is used by
-// its owning thread, and by another one in two cases: the pool is dropped (with `&mut`), or the
-// `thread_local` crate hands an exited thread's entry to a new thread while a guard of the old
-// thread is still out (kept in a thread-local destroyed late). The slab is guarded by the
-// core's `SpinFlag` for that case, and the counters and `hook_pending` are atomics.
+/// The owning thread has not registered its exit hook yet: true for a new entry, and set
+/// again by the hook, because the `thread_local` crate gives an exited thread's entry to the
+/// next new thread.
+const HOOK_PENDING: u8 = 1;
+/// `late` may hold slots.
+const RETURNED_LATE: u8 = 2;
+
+/// A slot given back while its thread was exiting: the object in it is gone.
+struct Late<T> {
+    slot: NonNull<T>,
+    /// Moved out by `Pooled::detach` (else dropped: counted as a discarded release).
+    detached: bool,
+}
+
+// SAFETY: a `PerThread` owns objects of type `T`, so moving it needs `T: Send`. Its slab is
+// only used by the owning thread (see the type's docs); the counters and `attention` are
+// atomics, and `late` is behind a mutex.
 unsafe impl<T: Send> Send for PerThread<T> {}
-// SAFETY: as above; other threads also read the counters through `ThreadLocal::iter`.
+// SAFETY: as above; other threads read the counters through `ThreadLocal::iter` and park late
+// slots through `late`.
 unsafe impl<T: Send> Sync for PerThread<T> {}
 
-/// Work to do when the current thread exits, for one pool it used: drop that thread's idle
-/// objects.
-struct ExitHook {
-    /// Whether the pool still exists (a dropped pool's hook is pruned, see `ExitHooks::push`).
-    alive: Box<dyn Fn() -> bool>,
-    run: Box<dyn FnOnce()>,
-}
-
-/// The exit hooks of the current thread.
-struct ExitHooks {
-    hooks: RefCell<Vec<ExitHook>>,
-    /// The length after the last pruning: a thread that makes and drops many pools prunes
-    /// the dead hooks whenever the list has doubled since, so it keeps a bounded amount.
-    pruned_len: Cell<usize>,
-}
-
-impl ExitHooks {
-    fn push(&self, hook: ExitHook) {
-        let mut hooks = self.hooks.borrow_mut();
-        if hooks.len() >= 2 * self.pruned_len.get().max(8) {
-            hooks.retain(|hook| (hook.alive)());
-            self.pruned_len.set(hooks.len());
-        }
-        hooks.push(hook);
-    }
-}
-
-impl Drop for ExitHooks {
-    fn drop(&mut self) {
-        for hook in std::mem::take(self.hooks.get_mut()) {
-            (hook.run)();
+impl<T> PerThread<T> {
+    /// Takes back a lent object.
+    ///
+    /// # Safety
+    ///
+    /// As for `LocalCore::release`: `slot` was lent by this part and is handed back once.
+    #[inline]
+    pub(crate) unsafe fn release(&self, slot: NonNull<T>) {
+        if thread_exit::is_exiting() {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.release_late(slot, false) };
+        } else {
+            // SAFETY: forwarded from the caller; the calling thread owns this part.
+            unsafe { self.core.release(slot) };
         }
     }
-}
 
-std::thread_local! {
-    static EXIT_HOOKS: ExitHooks = const {
-        ExitHooks { hooks: RefCell::new(Vec::new()), pruned_len: Cell::new(0) }
-    };
+    /// Moves a lent object out for good.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release).
+    pub(crate) unsafe fn detach(&self, slot: NonNull<T>) -> T {
+        if thread_exit::is_exiting() {
+            // SAFETY: the caller hands over a constructed object; the slot is empty afterwards
+            // and is parked as detached, never dropped.
+            let value = unsafe { slot.as_ptr().read() };
+            // SAFETY: forwarded from the caller.
+            unsafe { self.release_late(slot, true) };
+            value
+        } else {
+            // SAFETY: forwarded from the caller; the calling thread owns this part.
+            unsafe { self.core.detach(slot) }
+        }
+    }
+
+    /// The release of a guard whose thread is exiting: drop the object (unless `detached`) and
+    /// park the slot for the owner, without touching the slab.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release); with `detached`, the object was moved out already.
+    #[cold]
+    unsafe fn release_late(&self, slot: NonNull<T>, detached: bool) {
+        /// Parks the slot even if the object's `Drop` panics.
+        struct Park<'a, T>(&'a PerThread<T>, Late<T>);
+
+        impl<T> Drop for Park<'_, T> {
+            fn drop(&mut self) {
+                let late = Late { ..self.1 };
+                (self.0.late.lock())
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(late);
+                self.0.attention.fetch_or(RETURNED_LATE, Ordering::Release);
+            }
+        }
+
+        crate::pool::local::Env::hooks(&self.core.env).give_back(slot);
+        let _park = Park(self, Late { slot, detached });
+        if !detached {
+            // SAFETY: the caller hands over a constructed object that nothing else refers to;
+            // `_park` lists its slot as empty afterwards.
+            unsafe { slot.as_ptr().drop_in_place() };
+        }
+    }
+
+    /// Takes back the slots parked in `late` (on the owning thread).
+    #[cold]
+    fn take_late(&self) {
+        self.attention.fetch_and(!RETURNED_LATE, Ordering::Acquire);
+        let parked = std::mem::take(&mut *self.late.lock().unwrap_or_else(PoisonError::into_inner));
+        for Late { slot, detached } in parked {
+            self.core.take_back_empty(slot, detached);
+        }
+    }
+
+    /// Parked slots not taken back yet: `(released, detached)`.
+    fn late_counts(&self) -> (u64, u64) {
+        let late = self.late.lock().unwrap_or_else(PoisonError::into_inner);
+        let detached = late.iter().filter(|late| late.detached).count() as u64;
+        (late.len() as u64 - detached, detached)
+    }
 }
 
 impl<T: Send> PoolKind for ThreadLocalPool<T> {
@@ -140,6 +210,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
 
     fn from_parts(config: Config, hooks: Hooks<T>) -> Self {
         let shared = Shared {
+            id: thread_exit::new_pool_id(),
             env: Arc::new(SharedEnv::new(hooks)),
             config,
             locals: ThreadLocal::new(),
@@ -151,28 +222,31 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
 
     /// The calling thread's part, made (and its exit hook registered) on first use.
     #[inline]
-    fn local(&self) -> Result<&LocalCore<T, Arc<SharedEnv<T>>>, PoolError> {
-        match self.shared.locals.get() {
-            Some(local)
-                if !local
-                    .hook_pending
-                    .load(std::sync::atomic::Ordering::Relaxed) =>
-            {
-                Ok(&local.core)
+    fn local(&self) -> Result<&PerThread<T>, PoolError> {
+        if let Some(entry) = thread_exit::recent(thread_exit::Kind::ThreadLocal, self.shared.id) {
+            // SAFETY: recorded by `local_slow` from `self.shared.locals` for this pool, which
+            // is alive (`&self`); see `thread_exit::recent` for why it is still this thread's.
+            let local = unsafe { &*entry.cast::<PerThread<T>>() };
+            if local.attention.load(Ordering::Relaxed) == 0 {
+                return Ok(local);
             }
-            _ => self.local_slow(),
         }
+        self.local_slow()
     }
 
     #[cold]
-    fn local_slow(&self) -> Result<&LocalCore<T, Arc<SharedEnv<T>>>, PoolError> {
+    fn local_slow(&self) -> Result<&PerThread<T>, PoolError> {
+        if thread_exit::is_exiting() {
+            return Err(PoolError::ThreadExiting);
+        }
         self.shared
             .locals
             .get_or_try(|| {
                 let core = LocalCore::new(self.shared.config, Arc::clone(&self.shared.env))?;
                 Ok::<_, BuildError>(PerThread {
                     core,
-                    hook_pending: std::sync::atomic::AtomicBool::new(true),
+                    attention: AtomicU8::new(HOOK_PENDING),
+                    late: Mutex::new(Vec::new()),
                 })
             })
             .map_err(|_| PoolError::Exhausted {
@@ -186,42 +260,61 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             .locals
             .get()
             .expect("the entry was just inserted");
-        if local
-            .hook_pending
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
-            let pool = Arc::downgrade(&self.shared);
-            let alive = pool.clone();
-            let local_ptr: *const PerThread<T> = local;
-            let run = Box::new(move || {
-                if let Some(pool) = pool.upgrade() {
-                    // SAFETY: `ThreadLocal` keeps each entry at a fixed address until it is
-                    // dropped, and the upgraded `Arc` keeps it alive. This hook runs as this
-                    // thread exits, and the `thread_local` crate hands the entry to another
-                    // thread only after this thread's id is released, which (thread-local
-                    // destructors running in reverse order of registration) happens after this
-                    // hook, registered later than that id.
-                    let local = unsafe { &*local_ptr };
-                    local.core.drop_idle();
-                    local
-                        .hook_pending
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
-                    drop(pool);
-                }
-            });
-            let hook = ExitHook {
-                alive: Box::new(move || alive.strong_count() > 0),
-                run,
-            };
-            // If the thread is already tearing down its thread-locals the hook cannot be
-            // registered; the objects are then dropped with the pool instead.
-            if EXIT_HOOKS.try_with(|hooks| hooks.push(hook)).is_ok() {
-                local
-                    .hook_pending
-                    .store(false, std::sync::atomic::Ordering::Relaxed);
-            }
+        let attention = local.attention.load(Ordering::Relaxed);
+        if attention & RETURNED_LATE != 0 {
+            local.take_late();
         }
-        Ok(&local.core)
+        if attention & HOOK_PENDING != 0 {
+            self.register_exit_hook(local);
+        }
+        if local.attention.load(Ordering::Relaxed) & HOOK_PENDING == 0 {
+            // The exit hook is registered, so the exit flag will clear this record in time.
+            let entry: *const PerThread<T> = local;
+            thread_exit::remember(thread_exit::Kind::ThreadLocal, self.shared.id, entry.cast());
+        }
+        Ok(local)
+    }
+
+    /// Drops this thread's idle objects when it exits, and sets the exit flag that keeps its
+    /// late guards away from the part (see `PerThread`).
+    fn register_exit_hook(&self, local: &PerThread<T>) {
+        let pool = Arc::downgrade(&self.shared);
+        let alive = pool.clone();
+        let local_ptr: *const PerThread<T> = local;
+        let run = Box::new(move || {
+            if let Some(pool) = pool.upgrade() {
+                // SAFETY: `ThreadLocal` keeps each entry at a fixed address until it is
+                // dropped, and the upgraded `Arc` keeps it alive. This hook runs as this
+                // thread exits, before the `thread_local` crate releases the thread's id and
+                // with it the entry (see `thread_exit`), so this thread still owns the part.
+                let local = unsafe { &*local_ptr };
+                local.core.drop_idle();
+                local.attention.fetch_or(HOOK_PENDING, Ordering::Relaxed);
+                drop(pool);
+            }
+        });
+        let hook = ExitHook {
+            alive: Box::new(move || alive.strong_count() > 0),
+            run,
+        };
+        // If the thread is already tearing down its thread-locals the hook cannot be
+        // registered; the objects are then dropped with the pool instead.
+        if thread_exit::at_exit(hook) {
+            local.attention.fetch_and(!HOOK_PENDING, Ordering::Relaxed);
+        }
+    }
+
+    /// The calling thread's part if it has one (and is not exiting), with its late slots taken
+    /// back.
+    fn existing_local(&self) -> Option<&PerThread<T>> {
+        if thread_exit::is_exiting() {
+            return None;
+        }
+        let local = self.shared.locals.get()?;
+        if local.attention.load(Ordering::Relaxed) & RETURNED_LATE != 0 {
+            local.take_late();
+        }
+        Some(local)
     }
 
     /// Lends an object from the calling thread's part of the pool.
@@ -237,36 +330,32 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
     pub fn allocate(&self) -> Result<Pooled<'_, T>, PoolError> {
-        let core = self.local()?;
-        let slot = core.allocate()?;
-        Ok(Pooled::new(slot, Home::PerThread(core)))
+        let local = self.local()?;
+        let slot = local.core.allocate()?;
+        Ok(Pooled::new(slot, Home::PerThread(local)))
     }
 
     /// The calling thread's capacity (the configured one if it has not allocated yet).
     pub fn capacity(&self) -> usize {
-        self.shared
-            .locals
-            .get()
+        self.existing_local()
             .map_or(self.shared.config.capacity, |l| l.core.capacity())
     }
 
     /// Objects this thread has lent and not yet returned.
     pub fn in_use(&self) -> usize {
-        self.shared.locals.get().map_or(0, |l| l.core.in_use())
+        self.existing_local().map_or(0, |l| l.core.in_use())
     }
 
     /// How many more allocations succeed on this thread before its part must grow or report
     /// exhaustion.
     pub fn available(&self) -> usize {
-        self.shared
-            .locals
-            .get()
+        self.existing_local()
             .map_or(self.shared.config.capacity, |l| l.core.available())
     }
 
     /// Constructed objects waiting in this thread's part.
     pub fn idle(&self) -> usize {
-        self.shared.locals.get().map_or(0, |l| l.core.idle())
+        self.existing_local().map_or(0, |l| l.core.idle())
     }
 
     /// Statistics summed over every thread that used the pool. `capacity` is the sum of the
@@ -276,6 +365,12 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         for local in self.shared.locals.iter() {
             let counters = &local.core.stats;
             counters.add_to(&mut stats);
+            // Slots parked by guards dropped on an exiting thread, not taken back yet.
+            let (released, detached) = local.late_counts();
+            stats.releases += released;
+            stats.discarded += released;
+            stats.detached += detached;
+            stats.in_use = stats.in_use.saturating_sub((released + detached) as usize);
             let mut capacity = self.shared.config.capacity;
             for _ in 0..counters.growths.get() {
                 capacity = self.shared.config.grown(capacity).unwrap_or(capacity);
@@ -292,7 +387,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// The calling thread's idle objects are dropped now, other threads' when they exit or
     /// when the pool is dropped; objects still lent are dropped when their guards return them.
     pub fn close(&self) {
-        if let Some(local) = self.shared.locals.get() {
+        if let Some(local) = self.existing_local() {
             local.core.close();
         } else {
             crate::pool::local::Env::set_closed(&self.shared.env);

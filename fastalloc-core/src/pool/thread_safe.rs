@@ -28,6 +28,7 @@ use crate::config::{Config, Kind};
 use crate::error::{BuildError, PoolError};
 use crate::guard::{Home, OwnedPooled, Pooled};
 use crate::pool::local::SharedEnv;
+use crate::pool::thread_exit;
 use crate::reset::Reset;
 use crate::slab::{EmptySlot, Slab};
 use crate::stats::{Counter, Counters, PoolStats};
@@ -64,9 +65,14 @@ pub struct ThreadSafePool<T> {
 
 /// The shared engine: depot, caches, hooks.
 pub(crate) struct SharedCore<T> {
+    /// This pool's id for `thread_exit::recent`.
+    id: u64,
     env: SharedEnv<T>,
     depot: Mutex<Depot<T>>,
     caches: ThreadLocal<Cache<T>>,
+    /// The cache of threads that are exiting, which must not use their own any more (see
+    /// `thread_exit`): shared by all of them, under its flag like any cache.
+    fallback: Cache<T>,
     /// How many objects move between a cache and the depot at once.
     batch: usize,
 }
@@ -139,6 +145,7 @@ impl<T> SharedCore<T> {
         })?;
         let batch = (config.capacity / 8).clamp(1, 16);
         let core = Self {
+            id: thread_exit::new_pool_id(),
             env: SharedEnv::new(hooks),
             depot: Mutex::new(Depot {
                 slab,
@@ -150,6 +157,7 @@ impl<T> SharedCore<T> {
                 discarded: 0,
             }),
             caches: ThreadLocal::new(),
+            fallback: Cache::new(0),
             batch,
         };
         if config.preallocate {
@@ -174,25 +182,44 @@ impl<T> SharedCore<T> {
     /// The calling thread's cache, made on first use.
     #[inline]
     pub(crate) fn cache(&self) -> &Cache<T> {
-        match self.caches.get() {
-            Some(cache) => cache,
-            None => self.new_cache(),
+        if let Some(entry) = thread_exit::recent(thread_exit::Kind::ThreadSafe, self.id) {
+            // SAFETY: recorded by `find_cache` from `self.caches`, and `self` is alive; see
+            // `thread_exit::recent` for why it is still this thread's cache.
+            return unsafe { &*entry.cast::<Cache<T>>() };
         }
+        self.find_cache()
     }
 
     #[cold]
-    fn new_cache(&self) -> &Cache<T> {
-        // Made under the depot lock: `close` walks the caches under it, so a new cache is
-        // either seen by that walk or made after it, when the closed flag is visible to the
-        // thread that made it.
-        let depot = self.depot.lock();
-        self.caches.get_or(|| Cache::new(2 * self.batch));
-        drop(depot);
+    fn find_cache(&self) -> &Cache<T> {
+        if thread_exit::is_exiting() {
+            return &self.fallback;
+        }
+        if self.caches.get().is_none() {
+            // Made under the depot lock: `close` walks the caches under it, so a new cache is
+            // either seen by that walk or made after it, when the closed flag is visible to
+            // the thread that made it.
+            let depot = self.depot.lock();
+            self.caches.get_or(|| Cache::new(2 * self.batch));
+            drop(depot);
+        }
         // Look the cache up again rather than keep the reference `get_or` returns: that one
         // is derived from the `&mut` the `thread_local` crate used to write the entry, and
         // Miri (Stacked Borrows) invalidates it at the next write through any other reference
         // to the entry. Every reference from `get` shares one parent, so they stay valid.
-        self.caches.get().expect("the cache was just inserted")
+        let cache = self.caches.get().expect("the cache was just inserted");
+        // From now on this thread sets its exit flag (and forgets the record) before its
+        // cache can be handed to another thread.
+        if thread_exit::watch() {
+            let entry: *const Cache<T> = cache;
+            thread_exit::remember(thread_exit::Kind::ThreadSafe, self.id, entry.cast());
+        }
+        cache
+    }
+
+    /// Every cache: each thread's and the exiting threads' one.
+    fn all_caches(&self) -> impl Iterator<Item = &Cache<T>> {
+        self.caches.iter().chain(std::iter::once(&self.fallback))
     }
 
     #[inline]
@@ -204,7 +231,7 @@ impl<T> SharedCore<T> {
         let cache = self.cache();
         let hit = cache.with(|inner| {
             let slot = inner.items.pop()?;
-            inner.counters.on_allocate();
+            inner.counters.on_allocate_unpeaked();
             Some(slot)
         });
         let slot = match hit {
@@ -237,13 +264,13 @@ impl<T> SharedCore<T> {
             self.construct(slot);
             cache.with(|inner| {
                 inner.counters.created.add(1);
-                inner.counters.on_allocate();
+                inner.counters.on_allocate_unpeaked();
             });
             return Ok(slot);
         }
         // Every slot is built and none is idle in the depot: gather the idle objects parked
         // in every thread's cache (the depot lock keeps them from moving back meanwhile).
-        for other in self.caches.iter() {
+        for other in self.all_caches() {
             other.with(|inner| {
                 depot.outside -= inner.items.len();
                 for slot in inner.items.drain(..) {
@@ -272,7 +299,7 @@ impl<T> SharedCore<T> {
                 depot.lend(1);
                 inner.items.push(slot);
             }
-            inner.counters.on_allocate();
+            inner.counters.on_allocate_unpeaked();
         });
         Some(first)
     }
@@ -378,7 +405,13 @@ impl<T> SharedCore<T> {
             for moved in inner.items.drain(keep..) {
                 depot.slab.push_idle(moved);
             }
-            inner.items.push(slot);
+            if inner.items.capacity() == 0 {
+                // The exiting threads' cache keeps nothing (and never allocates).
+                depot.outside -= 1;
+                depot.slab.push_idle(slot);
+            } else {
+                inner.items.push(slot);
+            }
             inner.counters.on_release();
         });
     }
@@ -417,7 +450,7 @@ impl<T> SharedCore<T> {
     fn close(&self) {
         self.env.closed.store(true, Ordering::Release);
         let mut depot = self.depot.lock();
-        for cache in self.caches.iter() {
+        for cache in self.all_caches() {
             cache.with(|inner| {
                 depot.outside -= inner.items.len();
                 for slot in inner.items.drain(..) {
@@ -446,7 +479,7 @@ impl<T> SharedCore<T> {
             ..PoolStats::default()
         };
         let (mut allocations, mut releases, mut detached, mut built) = (0u64, 0, 0, 0);
-        for cache in self.caches.iter() {
+        for cache in self.all_caches() {
             cache.with(|inner| {
                 let c = &inner.counters;
                 stats.idle += inner.items.len();
@@ -475,7 +508,11 @@ impl<T> Drop for SharedCore<T> {
     fn drop(&mut self) {
         // Idle objects parked in caches go back to the slab, which drops every idle object.
         let depot = self.depot.get_mut();
-        for cache in self.caches.iter_mut() {
+        for cache in self
+            .caches
+            .iter_mut()
+            .chain(std::iter::once(&mut self.fallback))
+        {
             cache.inner.with_mut(|inner| {
                 // SAFETY: `&mut self` means no other thread can use the cache.
                 let inner = unsafe { &mut *inner };
