@@ -4,14 +4,14 @@
 //! Parsing never stops at the first mistake: a bad argument is recorded, skipped up to the next
 //! comma, and the rest are still read, so every mistake is reported in one round.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
-use syn::parse::{ParseStream, Parser};
+use syn::parse::ParseStream;
 use syn::{
     token, Error, Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, Path, Token, UnOp,
 };
 
-use crate::ctxt::{self, Errors};
+use crate::ctxt::{self, parse_list, Errors};
 
 /// Every `#[pooled]` argument, in the order the documentation lists them.
 const ARGUMENTS: &[&str] = &[
@@ -172,38 +172,10 @@ pub(crate) enum ResetArg {
 /// what could be read. `ty` is the pooled type's name, used in messages.
 pub(crate) fn parse(tokens: TokenStream, ty: &str, errors: &mut Errors) -> Args {
     let mut args = Args::default();
-    let parser = |input: ParseStream| {
-        while !input.is_empty() {
-            if let Err(error) = parse_one(input, &mut args, ty, errors) {
-                errors.push(error);
-                skip_argument(input);
-                continue;
-            }
-            if !input.is_empty() && input.parse::<Token![,]>().is_err() {
-                errors.at(input.span(), "expected `,` between two `pooled` arguments");
-                skip_argument(input);
-            }
-        }
-        Ok(())
-    };
-    if let Err(error) = parser.parse2(tokens) {
-        errors.push(error);
-    }
-    args
-}
-
-/// Skips the rest of a bad argument, up to and including the next top-level comma.
-fn skip_argument(input: ParseStream) {
-    let _ = input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            rest = next;
-            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
-                break;
-            }
-        }
-        Ok(((), rest))
+    parse_list(tokens, "`pooled` arguments", errors, |input, errors| {
+        parse_one(input, &mut args, ty, errors)
     });
+    args
 }
 
 fn parse_one(

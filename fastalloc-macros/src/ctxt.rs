@@ -3,8 +3,10 @@
 
 use std::fmt::Display;
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
+use syn::parse::{ParseStream, Parser};
+use syn::Token;
 
 /// The errors found so far in one macro call.
 ///
@@ -141,6 +143,51 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// Parses `tokens` as a comma-separated list, calling `item` to read each element.
+///
+/// Parsing never stops at the first mistake: a bad element (an `Err` from `item`, or no comma
+/// after it) is recorded, skipped up to the next top-level comma, and the rest are still read,
+/// so every mistake is reported in one round. `what` names the elements in the message for a
+/// missing comma (``"`pooled` arguments"``).
+pub(crate) fn parse_list(
+    tokens: TokenStream,
+    what: &str,
+    errors: &mut Errors,
+    mut item: impl FnMut(ParseStream, &mut Errors) -> syn::Result<()>,
+) {
+    let parser = |input: ParseStream| {
+        while !input.is_empty() {
+            if let Err(error) = item(input, errors) {
+                errors.push(error);
+                skip_to_comma(input);
+                continue;
+            }
+            if !input.is_empty() && input.parse::<Token![,]>().is_err() {
+                errors.at(input.span(), format!("expected `,` between two {what}"));
+                skip_to_comma(input);
+            }
+        }
+        Ok(())
+    };
+    if let Err(error) = parser.parse2(tokens) {
+        errors.push(error);
+    }
+}
+
+/// Skips the rest of a bad element, up to and including the next top-level comma.
+fn skip_to_comma(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    });
 }
 
 #[cfg(test)]

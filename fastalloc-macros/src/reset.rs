@@ -1,12 +1,12 @@
 //! Reads the `#[reset(...)]` helper attribute: on a field (`skip`, `default`, `value = expr`,
 //! `with = path`), on an enum variant (`default`), and on the type itself (`crate = path`).
 
-use proc_macro2::{Span, TokenTree};
+use proc_macro2::Span;
 use syn::ext::IdentExt;
-use syn::parse::{ParseStream, Parser};
+use syn::parse::ParseStream;
 use syn::{Attribute, Error, Expr, ExprPath, Ident, LitStr, Meta, Path, Token};
 
-use crate::ctxt::{self, Errors};
+use crate::ctxt::{self, parse_list, Errors};
 
 const FIELD_OPTIONS: &[&str] = &["skip", "default", "value", "with"];
 
@@ -64,26 +64,15 @@ fn options(attrs: &[Attribute], level: &str, errors: &mut Errors) -> Vec<Opt> {
                 continue;
             }
         };
-        let parser = |input: ParseStream| {
-            while !input.is_empty() {
-                match option(input) {
-                    Ok(opt) => found.push(opt),
-                    Err(error) => {
-                        errors.push(error);
-                        skip_option(input);
-                        continue;
-                    }
-                }
-                if !input.is_empty() && input.parse::<Token![,]>().is_err() {
-                    errors.at(input.span(), "expected `,` between two `reset` options");
-                    skip_option(input);
-                }
-            }
-            Ok(())
-        };
-        if let Err(error) = parser.parse2(list.tokens.clone()) {
-            errors.push(error);
-        }
+        parse_list(
+            list.tokens.clone(),
+            "`reset` options",
+            errors,
+            |input, _| {
+                found.push(option(input)?);
+                Ok(())
+            },
+        );
     }
     found
 }
@@ -104,20 +93,6 @@ fn option(input: ParseStream) -> syn::Result<Opt> {
         None
     };
     Ok(Opt { word, name, value })
-}
-
-/// Skips the rest of a bad option, up to and including the next top-level comma.
-fn skip_option(input: ParseStream) {
-    let _ = input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            rest = next;
-            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
-                break;
-            }
-        }
-        Ok(((), rest))
-    });
 }
 
 fn takes_no_value(opt: &Opt) -> syn::Result<()> {
