@@ -228,22 +228,30 @@ fn memory_overhead_per_pool_type() {
             Box::new(pool)
         });
         println!(
-            "{n:>7} objects of 64 B: FixedPool {:.2}%, GrowingPool {:.2}%, ThreadSafePool {:.2}%, \
-             ThreadLocalPool {:.2}%",
+            "{n:>7} objects of 64 B: FixedPool {:.3}%, GrowingPool {:.3}%, ThreadSafePool {:.3}%, \
+             ThreadLocalPool {:.3}%",
             fixed * 100.0,
             growing * 100.0,
             shared * 100.0,
             local * 100.0
         );
-        // The free list costs one pointer (8 bytes) per object: 12.5% of a 64-byte object,
-        // plus a small fixed part. Fail if anything more creeps in.
-        for (name, value) in [
-            ("fixed", fixed),
-            ("growing", growing),
-            ("shared", shared),
-            ("local", local),
+        // The free list costs one 4-byte slot number per object (6.25% of a 64-byte object)
+        // and the page table 8 bytes per 64 slots (0.2%); the rest is a fixed part: a few
+        // hundred bytes for the single-threaded pools, about 1 KiB for the per-thread
+        // bookkeeping of the other two (the `thread_local` crate's table of 64 buckets,
+        // inline in the pool, and a thread's cache or part). Issue 5 asks for at most 7%:
+        // met by every pool at 100,000 objects, by the single-threaded ones at 1,000 too.
+        let per_thread_limit = if n >= 100_000 { 0.07 } else { 0.09 };
+        for (name, value, limit) in [
+            ("fixed", fixed, 0.07),
+            ("growing", growing, 0.07),
+            ("shared", shared, per_thread_limit),
+            ("local", local, per_thread_limit),
         ] {
-            assert!((0.0..0.20).contains(&value), "{name} pool overhead {value}");
+            assert!(
+                (0.0..limit).contains(&value),
+                "{name} pool overhead {value} over {limit} at {n} objects"
+            );
         }
     }
 }

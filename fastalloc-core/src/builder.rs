@@ -26,7 +26,7 @@ impl<T> Hooks<T> {
     /// Records a loan (with the sanitizer on; nothing otherwise).
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
-    pub(crate) fn lend(&self, slot: std::ptr::NonNull<T>) {
+    pub(crate) fn lend(&self, slot: crate::slab::Slot<T>) {
         #[cfg(feature = "sanitizer")]
         self.loans
             .lend(slot.as_ptr(), std::panic::Location::caller());
@@ -36,7 +36,7 @@ impl<T> Hooks<T> {
 
     /// Records a return.
     #[inline]
-    pub(crate) fn give_back(&self, slot: std::ptr::NonNull<T>) {
+    pub(crate) fn give_back(&self, slot: crate::slab::Slot<T>) {
         #[cfg(feature = "sanitizer")]
         self.loans.give_back(slot.as_ptr());
         #[cfg(not(feature = "sanitizer"))]

@@ -1,9 +1,9 @@
 //! Guards: [`Pooled`], the loan of one object, and [`OwnedPooled`], its `'static + Send` form.
 
+use crate::slab::Slot;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::pool::local::{LocalCore, SingleEnv};
@@ -49,7 +49,7 @@ pub(crate) enum Home<'a, T> {
 pub struct Pooled<'a, T> {
     /// The lent object. `NonNull` is neither `Send` nor `Sync`, which makes the guard `!Send`:
     /// the object goes back on the thread that took it (`tests/auto_traits.rs` checks this).
-    slot: NonNull<T>,
+    slot: Slot<T>,
     home: Home<'a, T>,
 }
 
@@ -64,7 +64,7 @@ unsafe impl<T> Send for Home<'_, T> {}
 unsafe impl<T: Sync> Sync for Pooled<'_, T> {}
 
 impl<'a, T> Pooled<'a, T> {
-    pub(crate) fn new(slot: NonNull<T>, home: Home<'a, T>) -> Self {
+    pub(crate) fn new(slot: Slot<T>, home: Home<'a, T>) -> Self {
         Self { slot, home }
     }
 
@@ -119,7 +119,7 @@ impl<T> Drop for Pooled<'_, T> {
 
 /// The release of a `ThreadLocalPool` or `ThreadSafePool` guard.
 #[inline(never)]
-fn release_shared<T>(slot: NonNull<T>, home: &Home<'_, T>) {
+fn release_shared<T>(slot: Slot<T>, home: &Home<'_, T>) {
     // SAFETY: called only from `Pooled::drop`, which owns the loan and gives it back once.
     unsafe {
         match *home {
@@ -173,7 +173,7 @@ impl<T> AsMut<T> for Pooled<'_, T> {
 /// ```
 #[must_use = "dropping an `OwnedPooled` guard at once returns the object to the pool"]
 pub struct OwnedPooled<T> {
-    slot: NonNull<T>,
+    slot: Slot<T>,
     pool: Arc<ThreadSafePool<T>>,
 }
 
@@ -186,7 +186,7 @@ unsafe impl<T: Send> Send for OwnedPooled<T> {}
 unsafe impl<T: Send + Sync> Sync for OwnedPooled<T> {}
 
 impl<T> OwnedPooled<T> {
-    pub(crate) fn new(slot: NonNull<T>, pool: Arc<ThreadSafePool<T>>) -> Self {
+    pub(crate) fn new(slot: Slot<T>, pool: Arc<ThreadSafePool<T>>) -> Self {
         Self { slot, pool }
     }
 

@@ -14,20 +14,83 @@
 //! The idle and vacant stacks share one array of `capacity` entries, idle from the front and
 //! vacant from the back: both hold only slots that are not out, so they always fit, and a
 //! release never calls the allocator.
+//!
+//! **Slot numbers.** The stacks hold 4-byte slot numbers, not 8-byte pointers, which halves the
+//! pool's memory overhead (4 bytes per object, 6.25% of a 64-byte object). A number leads back
+//! to its slot through a page table: the numbers are split into pages of 64, each chunk starts
+//! on a page boundary (a few numbers at the end of a chunk's last page may go unused), and
+//! `pages[n / 64]` points at slot `n` rounded down to its page, inside that slot's chunk. So
+//! finding a slot is one load and an add, and the table costs 8 bytes per 64 slots. Lent
+//! objects travel as a [`Slot`] (pointer and number), so giving one back needs no lookup.
 
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
 use crate::config::Config;
 
-/// One allocation of slots. Freed (without dropping any object) when dropped.
+/// Slot numbers per page of the page table, as a power of two.
+const PAGE_SHIFT: u32 = 6;
+const PAGE_SLOTS: usize = 1 << PAGE_SHIFT;
+
+/// One slot of a slab: where its object lives and the slot's number. Copied around while the
+/// object is lent (in guards and thread caches), so that the slab gets the number back without
+/// a lookup.
+pub(crate) struct Slot<T> {
+    ptr: NonNull<T>,
+    index: u32,
+}
+
+impl<T> Clone for Slot<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Slot<T> {}
+
+impl<T> Slot<T> {
+    /// The object's address.
+    #[inline]
+    pub(crate) fn as_ptr(self) -> *mut T {
+        self.ptr.as_ptr()
+    }
+
+    /// The object, shared.
+    ///
+    /// # Safety
+    ///
+    /// As for [`NonNull::as_ref`]: the slot holds a constructed object, and nothing mutates
+    /// it for `'a`.
+    #[inline]
+    pub(crate) unsafe fn as_ref<'a>(&self) -> &'a T {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The object, unique.
+    ///
+    /// # Safety
+    ///
+    /// As for [`NonNull::as_mut`]: the slot holds a constructed object, and nothing else
+    /// reaches it for `'a`.
+    #[inline]
+    pub(crate) unsafe fn as_mut<'a>(&mut self) -> &'a mut T {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.ptr.as_mut() }
+    }
+}
+
+/// One allocation of slots, and the number of its first slot. Freed (without dropping any
+/// object) when dropped.
 struct Chunk<T> {
     slots: NonNull<[MaybeUninit<T>]>,
+    start: u32,
 }
 
 impl<T> Chunk<T> {
-    /// Allocates `len` uninitialised slots, or `None` if the allocator refuses.
-    fn new(len: usize) -> Option<Self> {
+    /// Allocates `len` uninitialised slots numbered from `start`, or `None` if the allocator
+    /// refuses.
+    fn new(len: usize, start: u32) -> Option<Self> {
         let mut slots: Vec<MaybeUninit<T>> = Vec::new();
         slots.try_reserve_exact(len).ok()?;
         slots.resize_with(len, MaybeUninit::uninit);
@@ -35,6 +98,7 @@ impl<T> Chunk<T> {
         // SAFETY: `Box::into_raw` never returns null.
         Some(Self {
             slots: unsafe { NonNull::new_unchecked(slots) },
+            start,
         })
     }
 
@@ -42,11 +106,20 @@ impl<T> Chunk<T> {
         self.slots.len()
     }
 
-    /// The slot at `index`.
-    fn slot(&self, index: usize) -> NonNull<T> {
-        assert!(index < self.len());
-        // SAFETY: `index` is in bounds of the allocation, so the offset stays inside it.
-        unsafe { self.slots.cast::<T>().add(index) }
+    /// The address of the slot at `offset` from the chunk's start.
+    fn at(&self, offset: usize) -> NonNull<T> {
+        assert!(offset < self.len());
+        // SAFETY: `offset` is in bounds of the allocation, so the result stays inside it.
+        unsafe { self.slots.cast::<T>().add(offset) }
+    }
+
+    /// The slot at `offset` from the chunk's start.
+    fn slot(&self, offset: usize) -> Slot<T> {
+        Slot {
+            ptr: self.at(offset),
+            // Fits: `Slab::grow` keeps every slot number within `u32`.
+            index: self.start + offset as u32,
+        }
     }
 }
 
@@ -59,18 +132,18 @@ impl<T> Drop for Chunk<T> {
     }
 }
 
-/// The idle and vacant stacks, sharing one array (see the module docs).
-struct FreeList<T> {
-    entries: Vec<*mut T>,
+/// The idle and vacant stacks of slot numbers, sharing one array (see the module docs).
+struct FreeList {
+    entries: Vec<u32>,
     idle: usize,
     vacant: usize,
 }
 
-impl<T> FreeList<T> {
+impl FreeList {
     fn with_len(len: usize) -> Option<Self> {
         let mut entries = Vec::new();
         entries.try_reserve_exact(len).ok()?;
-        entries.resize(len, std::ptr::null_mut());
+        entries.resize(len, 0);
         Some(Self {
             entries,
             idle: 0,
@@ -79,7 +152,7 @@ impl<T> FreeList<T> {
     }
 
     #[inline]
-    fn push_idle(&mut self, slot: NonNull<T>) {
+    fn push_idle(&mut self, index: u32) {
         // Both stacks hold only slots that are not lent, so they never hold more than the
         // `entries.len()` slots of the slab together.
         assert!(
@@ -87,37 +160,36 @@ impl<T> FreeList<T> {
             "free list overflow"
         );
         // SAFETY: `idle < entries.len()`, checked just above.
-        unsafe { *self.entries.get_unchecked_mut(self.idle) = slot.as_ptr() };
+        unsafe { *self.entries.get_unchecked_mut(self.idle) = index };
         self.idle += 1;
     }
 
     #[inline]
-    fn pop_idle(&mut self) -> Option<NonNull<T>> {
+    fn pop_idle(&mut self) -> Option<u32> {
         let top = self.idle.checked_sub(1)?;
         self.idle = top;
         debug_assert!(top < self.entries.len());
-        // SAFETY: `top < idle <= entries.len()`, and entries below `idle` were written by
-        // `push_idle` with non-null pointers (or moved there by `resize`).
-        unsafe { Some(NonNull::new_unchecked(*self.entries.get_unchecked(top))) }
+        // SAFETY: `top < idle <= entries.len()`.
+        Some(unsafe { *self.entries.get_unchecked(top) })
     }
 
-    fn push_vacant(&mut self, slot: NonNull<T>) {
-        debug_assert!(
+    fn push_vacant(&mut self, index: u32) {
+        assert!(
             self.idle + self.vacant < self.entries.len(),
             "free list overflow"
         );
         self.vacant += 1;
         let at = self.entries.len() - self.vacant;
-        self.entries[at] = slot.as_ptr();
+        self.entries[at] = index;
     }
 
-    fn pop_vacant(&mut self) -> Option<NonNull<T>> {
+    fn pop_vacant(&mut self) -> Option<u32> {
         if self.vacant == 0 {
             return None;
         }
         let at = self.entries.len() - self.vacant;
         self.vacant -= 1;
-        NonNull::new(self.entries[at])
+        Some(self.entries[at])
     }
 
     /// Makes room for at least `len` entries (and at most `max`), keeping both stacks. The
@@ -131,7 +203,7 @@ impl<T> FreeList<T> {
         let mut entries = Vec::new();
         entries.try_reserve_exact(len).ok()?;
         entries.extend_from_slice(&self.entries[..self.idle]);
-        entries.resize(len - self.vacant, std::ptr::null_mut());
+        entries.resize(len - self.vacant, 0);
         entries.extend_from_slice(&self.entries[self.entries.len() - self.vacant..]);
         self.entries = entries;
         Some(())
@@ -141,16 +213,18 @@ impl<T> FreeList<T> {
 /// Where a slot for a new object came from, so a failed construction can give it back.
 pub(crate) enum EmptySlot<T> {
     /// A vacant or fresh slot within the current capacity.
-    Found(NonNull<T>),
+    Found(Slot<T>),
     /// The pool grew to find it.
-    Grown(NonNull<T>),
+    Grown(Slot<T>),
 }
 
 /// The slots of one pool (or of one thread's part of a pool). Not thread-safe by itself: the
 /// pools wrap it in a cell or a lock.
 pub(crate) struct Slab<T> {
     chunks: Vec<Chunk<T>>,
-    free: FreeList<T>,
+    /// For each page of 64 slot numbers, the address of its first slot (see the module docs).
+    pages: Vec<NonNull<T>>,
+    free: FreeList,
     /// Slots `fresh..` of the last chunk were never used.
     fresh: usize,
     capacity: usize,
@@ -164,15 +238,61 @@ unsafe impl<T: Send> Send for Slab<T> {}
 impl<T> Slab<T> {
     /// Allocates the slots for `config.capacity` objects (no object is built).
     pub(crate) fn new(config: Config) -> Option<Self> {
-        let chunk = Chunk::new(config.capacity)?;
         let free = FreeList::with_len(config.capacity)?;
-        Some(Self {
-            chunks: vec![chunk],
+        let mut slab = Self {
+            chunks: Vec::new(),
+            pages: Vec::new(),
             free,
             fresh: 0,
-            capacity: config.capacity,
+            capacity: 0,
             config,
-        })
+        };
+        slab.add_chunk(config.capacity)?;
+        Some(slab)
+    }
+
+    /// Allocates a chunk of `len` slots, numbered from the next page boundary, and maps its
+    /// pages. `None` if the allocator refuses or the numbers would not fit in a `u32`.
+    fn add_chunk(&mut self, len: usize) -> Option<()> {
+        let start = self.pages.len() * PAGE_SLOTS;
+        let end = start.checked_add(len)?;
+        if end > u32::MAX as usize + 1 {
+            return None;
+        }
+        let pages = end.div_ceil(PAGE_SLOTS) - self.pages.len();
+        if self.chunks.is_empty() {
+            // Most pools never grow: no spare room for the first chunk.
+            self.pages.try_reserve_exact(pages).ok()?;
+            self.chunks.try_reserve_exact(1).ok()?;
+        } else {
+            self.pages.try_reserve(pages).ok()?;
+            self.chunks.try_reserve(1).ok()?;
+        }
+        let chunk = Chunk::new(len, u32::try_from(start).ok()?)?;
+        for page in 0..pages {
+            self.pages.push(chunk.at(page * PAGE_SLOTS));
+        }
+        self.chunks.push(chunk);
+        self.fresh = 0;
+        self.capacity += len;
+        Some(())
+    }
+
+    /// The slot numbered `index`.
+    #[inline]
+    fn slot(&self, index: u32) -> Slot<T> {
+        let page = (index >> PAGE_SHIFT) as usize;
+        debug_assert!(page < self.pages.len());
+        // SAFETY: every number on the free list was made by `Chunk::slot` for a chunk whose
+        // pages are all in `pages`, so `page` is in bounds, and the slot lies `index % 64`
+        // slots after its page's first slot, inside the same chunk (chunks start on a page
+        // boundary), so the offset stays in that chunk's allocation.
+        let ptr = unsafe {
+            self.pages
+                .get_unchecked(page)
+                .add(index as usize & (PAGE_SLOTS - 1))
+        };
+        Slot { ptr, index }
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -196,25 +316,26 @@ impl<T> Slab<T> {
 
     /// Takes the most recently returned idle object.
     #[inline]
-    pub(crate) fn pop_idle(&mut self) -> Option<NonNull<T>> {
-        self.free.pop_idle()
+    pub(crate) fn pop_idle(&mut self) -> Option<Slot<T>> {
+        let index = self.free.pop_idle()?;
+        Some(self.slot(index))
     }
 
     /// Returns a slot holding a constructed object.
     #[inline]
-    pub(crate) fn push_idle(&mut self, slot: NonNull<T>) {
-        self.free.push_idle(slot);
+    pub(crate) fn push_idle(&mut self, slot: Slot<T>) {
+        self.free.push_idle(slot.index);
     }
 
     /// Returns a slot whose object is gone (dropped or moved out).
-    pub(crate) fn push_vacant(&mut self, slot: NonNull<T>) {
-        self.free.push_vacant(slot);
+    pub(crate) fn push_vacant(&mut self, slot: Slot<T>) {
+        self.free.push_vacant(slot.index);
     }
 
     /// Finds an empty slot: a vacant one, then a fresh one, then by growing.
     pub(crate) fn take_empty(&mut self) -> Option<EmptySlot<T>> {
-        if let Some(slot) = self.free.pop_vacant() {
-            return Some(EmptySlot::Found(slot));
+        if let Some(index) = self.free.pop_vacant() {
+            return Some(EmptySlot::Found(self.slot(index)));
         }
         if let Some(slot) = self.take_fresh() {
             return Some(EmptySlot::Found(slot));
@@ -223,7 +344,7 @@ impl<T> Slab<T> {
         self.take_fresh().map(EmptySlot::Grown)
     }
 
-    fn take_fresh(&mut self) -> Option<NonNull<T>> {
+    fn take_fresh(&mut self) -> Option<Slot<T>> {
         let last = self.chunks.last()?;
         if self.fresh == last.len() {
             return None;
@@ -237,21 +358,15 @@ impl<T> Slab<T> {
     /// allocator refuses (the pool then reports exhaustion rather than aborting).
     fn grow(&mut self) -> Option<()> {
         let target = self.config.grown(self.capacity)?;
-        let chunk = Chunk::new(target - self.capacity)?;
         self.free.reserve(target, self.config.max_capacity)?;
-        self.chunks.push(chunk);
-        self.fresh = 0;
-        self.capacity = target;
-        Some(())
+        self.add_chunk(target - self.capacity)
     }
 
-    /// Drops every idle object and marks its slot vacant. Returns how many were dropped.
-    ///
-    /// Drops happen one at a time through `drop_one`, which the caller provides so that it can
-    /// release any borrow of the slab first (a `Drop` impl may use the pool again).
-    pub(crate) fn take_all_idle(&mut self) -> Vec<NonNull<T>> {
+    /// Takes every idle object off the idle list (the caller drops them, one at a time and
+    /// without a borrow of the slab, since a `Drop` impl may use the pool again).
+    pub(crate) fn take_all_idle(&mut self) -> Vec<Slot<T>> {
         let mut taken = Vec::with_capacity(self.free.idle);
-        while let Some(slot) = self.free.pop_idle() {
+        while let Some(slot) = self.pop_idle() {
             taken.push(slot);
         }
         taken
@@ -262,7 +377,7 @@ impl<T> Drop for Slab<T> {
     fn drop(&mut self) {
         /// Drops the idle objects left when a `Drop` panics, so one failing object does not
         /// leak the others (a second panic aborts, as in `Vec`).
-        struct DropIdle<'a, T>(&'a mut FreeList<T>);
+        struct DropIdle<'a, T>(&'a mut Slab<T>);
 
         impl<T> Drop for DropIdle<'_, T> {
             fn drop(&mut self) {
@@ -274,11 +389,76 @@ impl<T> Drop for Slab<T> {
             }
         }
 
-        let rest = DropIdle(&mut self.free);
+        let rest = DropIdle(self);
         while let Some(slot) = rest.0.pop_idle() {
             // SAFETY: as in `DropIdle::drop`. If this panics, `rest` drops the others.
             unsafe { slot.as_ptr().drop_in_place() };
         }
         // `rest` finds nothing left. The chunks free their memory when `chunks` drops.
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::config::{Growth, Kind, Settings};
+
+    fn slab(capacity: usize, growth: Growth, max: usize) -> Slab<u64> {
+        let config = Settings {
+            capacity: Some(capacity),
+            max_capacity: Some(max),
+            growth: Some(growth),
+            ..Settings::default()
+        }
+        .check::<u64>(Kind::Growing)
+        .unwrap();
+        Slab::new(config).unwrap()
+    }
+
+    /// Fills every slot (growing in steps that do not line up with pages), then checks that
+    /// each slot number still leads to the slot it was made for, in every chunk.
+    #[test]
+    fn slot_numbers_lead_back_to_their_slots_across_chunks() {
+        let mut slab = slab(5, Growth::Linear(70), 300);
+        let mut slots = Vec::new();
+        while let Some(EmptySlot::Found(slot) | EmptySlot::Grown(slot)) = slab.take_empty() {
+            // SAFETY: the slot is empty and ours; writing makes it hold an object.
+            unsafe { slot.as_ptr().write(u64::from(slot.index)) };
+            slots.push(slot);
+        }
+        assert_eq!(slab.capacity(), 300);
+        assert_eq!(slots.len(), 300);
+        assert_eq!(
+            slab.chunks.len(),
+            6,
+            "5, then five steps of 70 (the last one cut to 15)"
+        );
+        for &slot in &slots {
+            slab.push_idle(slot);
+        }
+        let mut seen = std::collections::HashSet::new();
+        while let Some(slot) = slab.pop_idle() {
+            assert!(
+                seen.insert(slot.as_ptr() as usize),
+                "one slot handed out twice"
+            );
+            let original = slots.iter().find(|s| s.index == slot.index).unwrap();
+            assert_eq!(slot.as_ptr(), original.as_ptr());
+            // SAFETY: the slot holds the `u64` written above.
+            assert_eq!(unsafe { *slot.as_ref() }, u64::from(slot.index));
+            slab.push_vacant(slot); // `u64` needs no drop
+        }
+        assert_eq!(seen.len(), 300);
+        // Chunks start on page boundaries, so some numbers are skipped, never reused.
+        let largest = slots.iter().map(|s| s.index).max().unwrap();
+        assert!(largest as usize >= 300 && (largest as usize) < 6 * PAGE_SLOTS + 300);
+    }
+
+    #[test]
+    fn the_free_list_holds_four_bytes_per_slot() {
+        let slab = slab(1000, Growth::Exponential(2.0), 1000);
+        assert_eq!(std::mem::size_of_val(&slab.free.entries[0]), 4);
+        assert_eq!(slab.free.entries.capacity(), 1000);
+        assert_eq!(slab.pages.capacity(), 1000_usize.div_ceil(PAGE_SLOTS));
     }
 }

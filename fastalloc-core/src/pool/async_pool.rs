@@ -15,10 +15,10 @@
 //! cancellation-safe: a waiter that was handed a permit and is dropped passes it on to the
 //! next waiter.
 
+use crate::slab::Slot;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -186,7 +186,7 @@ impl<T> AsyncPool<T> {
 
     /// Turns a permit into an object. The permit is then carried by the guard, which returns
     /// it after the object.
-    fn take(&self, permit: SemaphorePermit<'_>) -> Result<NonNull<T>, PoolError> {
+    fn take(&self, permit: SemaphorePermit<'_>) -> Result<Slot<T>, PoolError> {
         // If this fails (closed meanwhile, or no memory to grow) or the factory panics, the
         // permit is dropped and goes back to the semaphore.
         let (slot, _) = self.pool.core().allocate()?;
@@ -199,7 +199,7 @@ impl<T> AsyncPool<T> {
     /// # Safety
     ///
     /// `slot` was lent by this pool and is handed back exactly once.
-    unsafe fn release(&self, slot: NonNull<T>) {
+    unsafe fn release(&self, slot: Slot<T>) {
         let _permit = ReturnPermit(&self.permits);
         let core = self.pool.core();
         // SAFETY: guaranteed by the caller; the object goes back to the calling thread's cache
@@ -212,7 +212,7 @@ impl<T> AsyncPool<T> {
     /// # Safety
     ///
     /// As for [`release`](Self::release).
-    unsafe fn detach(&self, slot: NonNull<T>) -> T {
+    unsafe fn detach(&self, slot: Slot<T>) -> T {
         let _permit = ReturnPermit(&self.permits);
         let core = self.pool.core();
         // SAFETY: guaranteed by the caller.
@@ -316,7 +316,7 @@ impl<T> fmt::Debug for AsyncPool<T> {
 /// the next waiting task.
 #[must_use = "dropping an `AsyncPooled` guard at once returns the object to the pool"]
 pub struct AsyncPooled<'a, T> {
-    slot: NonNull<T>,
+    slot: Slot<T>,
     pool: &'a AsyncPool<T>,
 }
 
@@ -329,7 +329,7 @@ unsafe impl<T: Sync> Sync for AsyncPooled<'_, T> {}
 /// An object lent by an [`AsyncPool`] held in an `Arc`: `'static + Send`, for spawned tasks.
 #[must_use = "dropping an `OwnedAsyncPooled` guard at once returns the object to the pool"]
 pub struct OwnedAsyncPooled<T> {
-    slot: NonNull<T>,
+    slot: Slot<T>,
     pool: Arc<AsyncPool<T>>,
 }
 

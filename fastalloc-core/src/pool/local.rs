@@ -4,9 +4,9 @@
 //! threads read its statistics), and is otherwise only ever used by its own thread (see
 //! `PerThread`).
 
+use crate::slab::Slot;
 use std::cell::{Cell, UnsafeCell};
 use std::mem;
-use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::builder::Hooks;
@@ -154,7 +154,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// Lends an object: an idle one if any, else a new one.
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
-    pub(crate) fn allocate(&self) -> Result<NonNull<T>, PoolError> {
+    pub(crate) fn allocate(&self) -> Result<Slot<T>, PoolError> {
         if self.env.is_closed() {
             return Err(self.closed());
         }
@@ -177,7 +177,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     }
 
     #[cold]
-    fn allocate_new(&self) -> Result<NonNull<T>, PoolError> {
+    fn allocate_new(&self) -> Result<Slot<T>, PoolError> {
         let slot = match self.with_slab(Slab::take_empty) {
             Some(EmptySlot::Found(slot)) => slot,
             Some(EmptySlot::Grown(slot)) => {
@@ -199,7 +199,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
 
     /// Builds an object into an empty slot taken from the slab. If the factory panics, the
     /// slot goes back to the vacant list and the panic continues.
-    fn construct(&self, slot: NonNull<T>) {
+    fn construct(&self, slot: Slot<T>) {
         let vacate = Vacate { core: self, slot };
         let value = (self.env.hooks().factory)();
         mem::forget(vacate);
@@ -215,7 +215,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// `slot` must have been returned by `allocate` on this core and not released or detached
     /// since; the caller gives up all access to it.
     #[inline]
-    pub(crate) unsafe fn release(&self, slot: NonNull<T>) {
+    pub(crate) unsafe fn release(&self, slot: Slot<T>) {
         self.env.hooks().give_back(slot);
         self.stats.on_release();
         if self.env.is_closed() {
@@ -236,7 +236,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// # Safety
     ///
     /// As for [`release`](Self::release).
-    pub(crate) unsafe fn detach(&self, slot: NonNull<T>) -> T {
+    pub(crate) unsafe fn detach(&self, slot: Slot<T>) -> T {
         // SAFETY: the slot holds a constructed object handed over by the caller; after the read
         // the slot is treated as empty.
         let value = unsafe { slot.as_ptr().read() };
@@ -248,7 +248,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
 
     /// Takes back the empty slot of a lent object that was dropped (a discarded release) or, with
     /// `detached`, moved out, elsewhere (see `PerThread::release`).
-    pub(crate) fn take_back_empty(&self, slot: NonNull<T>, detached: bool) {
+    pub(crate) fn take_back_empty(&self, slot: Slot<T>, detached: bool) {
         if detached {
             self.stats.on_detach();
         } else {
@@ -264,7 +264,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     ///
     /// `slot` holds a constructed object that nothing else refers to and that is listed
     /// nowhere.
-    unsafe fn discard(&self, slot: NonNull<T>) {
+    unsafe fn discard(&self, slot: Slot<T>) {
         self.stats.discarded.add(1);
         let _vacate = Vacate { core: self, slot };
         // SAFETY: guaranteed by the caller; `_vacate` lists the slot as vacant afterwards.
@@ -329,7 +329,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
 /// Puts a slot on the vacant list when dropped (also during a panic).
 struct Vacate<'a, T, E: Env<T>> {
     core: &'a LocalCore<T, E>,
-    slot: NonNull<T>,
+    slot: Slot<T>,
 }
 
 impl<T, E: Env<T>> Drop for Vacate<'_, T, E> {
@@ -341,7 +341,7 @@ impl<T, E: Env<T>> Drop for Vacate<'_, T, E> {
 /// Drops a lent object whose reset panicked.
 struct Discard<'a, T, E: Env<T>> {
     core: &'a LocalCore<T, E>,
-    slot: NonNull<T>,
+    slot: Slot<T>,
 }
 
 impl<T, E: Env<T>> Drop for Discard<'_, T, E> {
@@ -355,7 +355,7 @@ impl<T, E: Env<T>> Drop for Discard<'_, T, E> {
 /// idle list, so none is lost.
 struct Requeue<'a, T, E: Env<T>> {
     core: &'a LocalCore<T, E>,
-    rest: std::vec::IntoIter<NonNull<T>>,
+    rest: std::vec::IntoIter<Slot<T>>,
 }
 
 impl<T, E: Env<T>> Drop for Requeue<'_, T, E> {

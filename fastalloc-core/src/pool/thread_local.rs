@@ -1,7 +1,7 @@
 //! [`ThreadLocalPool`]: one handle, a separate single-threaded pool per thread.
 
+use crate::slab::Slot;
 use std::fmt;
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -87,7 +87,7 @@ const RETURNED_LATE: u8 = 2;
 
 /// A slot given back while its thread was exiting: the object in it is gone.
 struct Late<T> {
-    slot: NonNull<T>,
+    slot: Slot<T>,
     /// Moved out by `Pooled::detach` (else dropped: counted as a discarded release).
     detached: bool,
 }
@@ -107,7 +107,7 @@ impl<T> PerThread<T> {
     ///
     /// As for `LocalCore::release`: `slot` was lent by this part and is handed back once.
     #[inline]
-    pub(crate) unsafe fn release(&self, slot: NonNull<T>) {
+    pub(crate) unsafe fn release(&self, slot: Slot<T>) {
         if thread_exit::is_exiting() {
             // SAFETY: forwarded from the caller.
             unsafe { self.release_late(slot, false) };
@@ -122,7 +122,7 @@ impl<T> PerThread<T> {
     /// # Safety
     ///
     /// As for [`release`](Self::release).
-    pub(crate) unsafe fn detach(&self, slot: NonNull<T>) -> T {
+    pub(crate) unsafe fn detach(&self, slot: Slot<T>) -> T {
         if thread_exit::is_exiting() {
             // SAFETY: the caller hands over a constructed object; the slot is empty afterwards
             // and is parked as detached, never dropped.
@@ -143,7 +143,7 @@ impl<T> PerThread<T> {
     ///
     /// As for [`release`](Self::release); with `detached`, the object was moved out already.
     #[cold]
-    unsafe fn release_late(&self, slot: NonNull<T>, detached: bool) {
+    unsafe fn release_late(&self, slot: Slot<T>, detached: bool) {
         /// Parks the slot even if the object's `Drop` panics.
         struct Park<'a, T>(&'a PerThread<T>, Late<T>);
 

@@ -17,10 +17,10 @@
 //! empties every other thread's cache into the depot before it reports
 //! [`PoolError::Exhausted`], so a fixed pool of N lets any thread have the N-th object.
 
+use crate::slab::Slot;
 use std::cell::Cell;
 use std::fmt;
 use std::mem;
-use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
@@ -105,7 +105,7 @@ pub(crate) struct Cache<T> {
 }
 
 struct CacheInner<T> {
-    items: Vec<NonNull<T>>,
+    items: Vec<Slot<T>>,
     counters: Counters<Cell<u64>>,
 }
 
@@ -224,7 +224,7 @@ impl<T> SharedCore<T> {
 
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
-    pub(crate) fn allocate(&self) -> Result<(NonNull<T>, &Cache<T>), PoolError> {
+    pub(crate) fn allocate(&self) -> Result<(Slot<T>, &Cache<T>), PoolError> {
         if self.env.is_closed() {
             return Err(PoolError::Closed);
         }
@@ -243,7 +243,7 @@ impl<T> SharedCore<T> {
     }
 
     #[cold]
-    fn allocate_slow(&self, cache: &Cache<T>) -> Result<NonNull<T>, PoolError> {
+    fn allocate_slow(&self, cache: &Cache<T>) -> Result<Slot<T>, PoolError> {
         let mut depot = self.depot.lock();
         if self.env.is_closed() {
             return Err(PoolError::Closed);
@@ -288,7 +288,7 @@ impl<T> SharedCore<T> {
     }
 
     /// Moves up to a batch of idle objects from the depot to `cache` and lends one of them.
-    fn refill(&self, depot: &mut MutexGuard<'_, Depot<T>>, cache: &Cache<T>) -> Option<NonNull<T>> {
+    fn refill(&self, depot: &mut MutexGuard<'_, Depot<T>>, cache: &Cache<T>) -> Option<Slot<T>> {
         let first = depot.slab.pop_idle()?;
         depot.lend(1);
         cache.with(|inner| {
@@ -305,7 +305,7 @@ impl<T> SharedCore<T> {
     }
 
     /// Builds an object into an empty slot; on a factory panic the slot goes back as vacant.
-    fn construct(&self, slot: NonNull<T>) {
+    fn construct(&self, slot: Slot<T>) {
         let vacate = Vacate { core: self, slot };
         let value = (self.env.hooks.factory)();
         mem::forget(vacate);
@@ -320,7 +320,7 @@ impl<T> SharedCore<T> {
     /// `slot` must have been lent by this pool and not released or detached since; the caller
     /// gives up all access to it. `cache` is the calling thread's cache of this pool.
     #[inline]
-    pub(crate) unsafe fn release(&self, slot: NonNull<T>, cache: &Cache<T>) {
+    pub(crate) unsafe fn release(&self, slot: Slot<T>, cache: &Cache<T>) {
         self.env.hooks.give_back(slot);
         if self.env.is_closed() {
             cache.with(|inner| inner.counters.on_release());
@@ -359,16 +359,16 @@ impl<T> SharedCore<T> {
     /// Drops every idle object parked in `cache` (used once the pool is closed).
     #[cold]
     fn discard_cached(&self, cache: &Cache<T>) {
-        let parked: Vec<NonNull<T>> = cache.with(|inner| inner.items.drain(..).collect());
+        let parked: Vec<Slot<T>> = cache.with(|inner| inner.items.drain(..).collect());
         self.discard_all(parked);
     }
 
     /// Drops idle objects taken out of the depot or a cache (still counted as outside the
     /// depot). If a `Drop` panics, the objects not reached yet go back to the depot as idle.
-    fn discard_all(&self, slots: Vec<NonNull<T>>) {
+    fn discard_all(&self, slots: Vec<Slot<T>>) {
         struct Requeue<'a, T> {
             core: &'a SharedCore<T>,
-            rest: std::vec::IntoIter<NonNull<T>>,
+            rest: std::vec::IntoIter<Slot<T>>,
         }
 
         impl<T> Drop for Requeue<'_, T> {
@@ -397,7 +397,7 @@ impl<T> SharedCore<T> {
 
     /// The cache is full: move a batch back to the depot, then keep `slot`.
     #[cold]
-    fn release_slow(&self, slot: NonNull<T>, cache: &Cache<T>) {
+    fn release_slow(&self, slot: Slot<T>, cache: &Cache<T>) {
         let mut depot = self.depot.lock();
         cache.with(|inner| {
             let keep = inner.items.len().saturating_sub(self.batch);
@@ -421,7 +421,7 @@ impl<T> SharedCore<T> {
     /// # Safety
     ///
     /// As for [`release`](Self::release).
-    pub(crate) unsafe fn detach(&self, slot: NonNull<T>, cache: &Cache<T>) -> T {
+    pub(crate) unsafe fn detach(&self, slot: Slot<T>, cache: &Cache<T>) -> T {
         // SAFETY: the caller hands over a constructed object; the slot is empty afterwards.
         let value = unsafe { slot.as_ptr().read() };
         self.env.hooks.give_back(slot);
@@ -440,7 +440,7 @@ impl<T> SharedCore<T> {
     /// # Safety
     ///
     /// `slot` holds a constructed object nothing else refers to and that is listed nowhere.
-    unsafe fn discard(&self, slot: NonNull<T>) {
+    unsafe fn discard(&self, slot: Slot<T>) {
         let _vacate = Vacate { core: self, slot };
         // SAFETY: guaranteed by the caller; `_vacate` lists the slot as vacant afterwards.
         unsafe { slot.as_ptr().drop_in_place() };
@@ -527,7 +527,7 @@ impl<T> Drop for SharedCore<T> {
 /// Lists a slot as vacant when dropped (also during a panic).
 struct Vacate<'a, T> {
     core: &'a SharedCore<T>,
-    slot: NonNull<T>,
+    slot: Slot<T>,
 }
 
 impl<T> Drop for Vacate<'_, T> {
@@ -541,7 +541,7 @@ impl<T> Drop for Vacate<'_, T> {
 /// Drops a lent object whose reset panicked.
 struct Discard<'a, T> {
     core: &'a SharedCore<T>,
-    slot: NonNull<T>,
+    slot: Slot<T>,
     cache: &'a Cache<T>,
 }
 
