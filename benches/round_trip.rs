@@ -170,7 +170,6 @@ struct Counters {
     exhausted: u64,
     detached: u64,
     discarded: u64,
-    in_use: u64,
     peak_in_use: u64,
 }
 
@@ -197,11 +196,15 @@ impl<const STATS: bool> HandPool<STATS> {
     fn allocate(&mut self) -> Option<Box<Object64>> {
         let object = self.stack.pop()?;
         if STATS {
+            // `in_use` is derived, not stored, as in `Counters::on_allocate`.
             let c = &mut self.counters;
             c.allocations = c.allocations.wrapping_add(1);
-            c.in_use = c.in_use.wrapping_add(1);
-            if c.in_use > c.peak_in_use {
-                c.peak_in_use = c.in_use;
+            let in_use = c
+                .allocations
+                .wrapping_sub(c.releases)
+                .wrapping_sub(c.detached);
+            if in_use > c.peak_in_use {
+                c.peak_in_use = in_use;
             }
         }
         Some(object)
@@ -213,7 +216,6 @@ impl<const STATS: bool> HandPool<STATS> {
         if STATS {
             let c = &mut self.counters;
             c.releases = c.releases.wrapping_add(1);
-            c.in_use = c.in_use.wrapping_sub(1);
         }
         (self.reset)(&mut object);
         self.stack.push(object);

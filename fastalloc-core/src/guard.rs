@@ -1,14 +1,15 @@
 //! Guards: [`Pooled`], the loan of one object, and [`OwnedPooled`], its `'static + Send` form.
 
-use crate::slab::Slot;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::pool::local::{LocalCore, SingleEnv};
 use crate::pool::thread_local::PerThread;
 use crate::pool::thread_safe::{Cache, SharedCore, ThreadSafePool};
+use crate::slab::Slot;
 
 /// The pool a guard returns its object to.
 pub(crate) enum Home<'a, T> {
@@ -18,6 +19,15 @@ pub(crate) enum Home<'a, T> {
     PerThread(&'a PerThread<T>),
     /// A `ThreadSafePool`, with the cache of the thread that allocated (guards stay on it).
     Shared(&'a SharedCore<T>, &'a Cache<T>),
+}
+
+/// Where a guard's object goes back to, with the object's slot number tucked in beside the
+/// variant tag (the padding a separate `u32` field would not reuse), so that a guard stays
+/// four words long (`tests/auto_traits.rs` checks the size).
+enum Packed<'a, T> {
+    Single(u32, &'a LocalCore<T, SingleEnv<T>>),
+    PerThread(u32, &'a PerThread<T>),
+    Shared(u32, &'a SharedCore<T>, &'a Cache<T>),
 }
 
 /// An object lent by a pool. Dereferences to the object; dropping the guard resets the object
@@ -49,14 +59,14 @@ pub(crate) enum Home<'a, T> {
 pub struct Pooled<'a, T> {
     /// The lent object. `NonNull` is neither `Send` nor `Sync`, which makes the guard `!Send`:
     /// the object goes back on the thread that took it (`tests/auto_traits.rs` checks this).
-    slot: Slot<T>,
-    home: Home<'a, T>,
+    slot: NonNull<T>,
+    home: Packed<'a, T>,
 }
 
-// SAFETY: `Home` is only ever stored inside a `Pooled`, which stays `!Send` through its `slot`
-// pointer; this impl only keeps the compiler's error for sending a guard to another thread
-// down to that one field, instead of listing the pool's private internals.
-unsafe impl<T> Send for Home<'_, T> {}
+// SAFETY: `Packed` is only ever stored inside a `Pooled`, which stays `!Send` through its
+// `slot` pointer; this impl only keeps the compiler's error for sending a guard to another
+// thread down to that one field, instead of listing the pool's private internals.
+unsafe impl<T> Send for Packed<'_, T> {}
 
 // SAFETY: sharing `&Pooled` across threads only gives out `&T`, which is fine when `T: Sync`;
 // the guard's release runs only on drop, which needs ownership (and ownership never leaves the
@@ -65,7 +75,22 @@ unsafe impl<T: Sync> Sync for Pooled<'_, T> {}
 
 impl<'a, T> Pooled<'a, T> {
     pub(crate) fn new(slot: Slot<T>, home: Home<'a, T>) -> Self {
-        Self { slot, home }
+        let (ptr, index) = slot.into_parts();
+        let home = match home {
+            Home::Single(core) => Packed::Single(index, core),
+            Home::PerThread(part) => Packed::PerThread(index, part),
+            Home::Shared(core, cache) => Packed::Shared(index, core, cache),
+        };
+        Self { slot: ptr, home }
+    }
+
+    /// The lent slot, put back together.
+    #[inline]
+    fn slot(&self) -> Slot<T> {
+        let (Packed::Single(index, _) | Packed::PerThread(index, _) | Packed::Shared(index, ..)) =
+            self.home;
+        // SAFETY: `slot` and `index` are the parts of the slot given to `new`.
+        unsafe { Slot::from_parts(self.slot, index) }
     }
 
     /// Takes the object out of the pool for good. The pool does not reset it, and its slot
@@ -76,9 +101,9 @@ impl<'a, T> Pooled<'a, T> {
         // it is handed back exactly once, here.
         unsafe {
             match this.home {
-                Home::Single(core) => core.detach(this.slot),
-                Home::PerThread(part) => part.detach(this.slot),
-                Home::Shared(core, cache) => core.detach(this.slot, cache),
+                Packed::Single(_, core) => core.detach(this.slot()),
+                Packed::PerThread(_, part) => part.detach(this.slot()),
+                Packed::Shared(_, core, cache) => core.detach(this.slot(), cache),
             }
         }
     }
@@ -111,21 +136,23 @@ impl<T> Drop for Pooled<'_, T> {
         // compiler to inline at every guard's end of scope.
         match self.home {
             // SAFETY: the guard owns the loan of `slot` from `home` and gives it back once.
-            Home::Single(core) => unsafe { core.release(self.slot) },
-            _ => release_shared(self.slot, &self.home),
+            Packed::Single(index, core) => unsafe {
+                core.release(Slot::from_parts(self.slot, index));
+            },
+            _ => release_shared(self.slot(), &self.home),
         }
     }
 }
 
 /// The release of a `ThreadLocalPool` or `ThreadSafePool` guard.
 #[inline(never)]
-fn release_shared<T>(slot: Slot<T>, home: &Home<'_, T>) {
+fn release_shared<T>(slot: Slot<T>, home: &Packed<'_, T>) {
     // SAFETY: called only from `Pooled::drop`, which owns the loan and gives it back once.
     unsafe {
         match *home {
-            Home::Single(core) => core.release(slot),
-            Home::PerThread(part) => part.release(slot),
-            Home::Shared(core, cache) => core.release(slot, cache),
+            Packed::Single(_, core) => core.release(slot),
+            Packed::PerThread(_, part) => part.release(slot),
+            Packed::Shared(_, core, cache) => core.release(slot, cache),
         }
     }
 }

@@ -49,6 +49,23 @@ impl<T> Clone for Slot<T> {
 impl<T> Copy for Slot<T> {}
 
 impl<T> Slot<T> {
+    /// The slot's address and number, to store apart (see `Pooled`).
+    #[inline]
+    pub(crate) fn into_parts(self) -> (NonNull<T>, u32) {
+        (self.ptr, self.index)
+    }
+
+    /// A slot from the parts [`into_parts`](Self::into_parts) gave.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` and `index` must be the parts of one slot, taken apart by `into_parts`: the slab
+    /// trusts a slot's number.
+    #[inline]
+    pub(crate) unsafe fn from_parts(ptr: NonNull<T>, index: u32) -> Self {
+        Self { ptr, index }
+    }
+
     /// The object's address.
     #[inline]
     pub(crate) fn as_ptr(self) -> *mut T {
@@ -247,13 +264,14 @@ impl<T> Slab<T> {
             capacity: 0,
             config,
         };
-        slab.add_chunk(config.capacity)?;
+        let chunk = slab.new_chunk(config.capacity)?;
+        slab.push_chunk(chunk);
         Some(slab)
     }
 
-    /// Allocates a chunk of `len` slots, numbered from the next page boundary, and maps its
-    /// pages. `None` if the allocator refuses or the numbers would not fit in a `u32`.
-    fn add_chunk(&mut self, len: usize) -> Option<()> {
+    /// Allocates a chunk of `len` slots, numbered from the next page boundary, with room to
+    /// list it. `None` if the allocator refuses or the numbers would not fit in a `u32`.
+    fn new_chunk(&mut self, len: usize) -> Option<Chunk<T>> {
         let start = self.pages.len() * PAGE_SLOTS;
         let end = start.checked_add(len)?;
         if end > u32::MAX as usize + 1 {
@@ -268,14 +286,19 @@ impl<T> Slab<T> {
             self.pages.try_reserve(pages).ok()?;
             self.chunks.try_reserve(1).ok()?;
         }
-        let chunk = Chunk::new(len, u32::try_from(start).ok()?)?;
-        for page in 0..pages {
-            self.pages.push(chunk.at(page * PAGE_SLOTS));
+        Chunk::new(len, u32::try_from(start).ok()?)
+    }
+
+    /// Adds a chunk from [`new_chunk`](Self::new_chunk) and maps its pages (never allocates).
+    fn push_chunk(&mut self, chunk: Chunk<T>) {
+        let end = chunk.start as usize + chunk.len();
+        while self.pages.len() * PAGE_SLOTS < end {
+            let page = self.pages.len() * PAGE_SLOTS - chunk.start as usize;
+            self.pages.push(chunk.at(page));
         }
+        self.capacity += chunk.len();
         self.chunks.push(chunk);
         self.fresh = 0;
-        self.capacity += len;
-        Some(())
     }
 
     /// The slot numbered `index`.
@@ -358,8 +381,10 @@ impl<T> Slab<T> {
     /// allocator refuses (the pool then reports exhaustion rather than aborting).
     fn grow(&mut self) -> Option<()> {
         let target = self.config.grown(self.capacity)?;
+        let chunk = self.new_chunk(target - self.capacity)?;
         self.free.reserve(target, self.config.max_capacity)?;
-        self.add_chunk(target - self.capacity)
+        self.push_chunk(chunk);
+        Some(())
     }
 
     /// Takes every idle object off the idle list (the caller drops them, one at a time and

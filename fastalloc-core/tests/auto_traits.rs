@@ -60,3 +60,18 @@ fn single_threaded_pools_and_guards_stay_put() {
     is_sync::<ThreadSafePool<Cell<u8>>>();
     <Pooled<'static, Cell<u8>> as NotSync<_>>::check();
 }
+
+/// A guard is four words: the object's address, and where it goes back to with the slot's
+/// number packed beside the variant tag. (Not a language guarantee, so a test rather than an
+/// API promise; a bigger guard costs memory in programs that keep many.)
+#[test]
+fn a_guard_is_four_words() {
+    assert_eq!(
+        std::mem::size_of::<Pooled<'static, [u64; 8]>>(),
+        4 * std::mem::size_of::<usize>()
+    );
+    assert_eq!(
+        std::mem::size_of::<Result<Pooled<'static, u8>, fastalloc_core::PoolError>>(),
+        4 * std::mem::size_of::<usize>()
+    );
+}
