@@ -21,6 +21,14 @@ pub(crate) enum Home<'a, T> {
     Shared(&'a SharedCore<T>, &'a Cache<T>),
 }
 
+impl<T> Clone for Home<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Home<'_, T> {}
+
 /// Where a guard's object goes back to, with the object's slot number tucked in beside the
 /// variant tag (the padding a separate `u32` field would not reuse), so that a guard stays
 /// four words long (`tests/auto_traits.rs` checks the size).
