@@ -23,7 +23,7 @@
 //! finding a slot is one load and an add, and the table costs 8 bytes per 64 slots. Lent
 //! objects travel as a [`Slot`] (pointer and number), so giving one back needs no lookup.
 
-use std::mem::MaybeUninit;
+use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 
 use crate::config::Config;
@@ -97,44 +97,55 @@ impl<T> Slot<T> {
     }
 }
 
+/// Chunks start on this boundary: objects of 64 bytes then fill whole cache lines instead of
+/// straddling two (the system allocator only promises 16 bytes), and two threads' objects in
+/// a thread-safe pool do not share a line pair (some CPUs fetch lines in aligned pairs).
+const CHUNK_ALIGN: usize = 128;
+
 /// One allocation of slots, and the number of its first slot. Freed (without dropping any
 /// object) when dropped.
 struct Chunk<T> {
-    slots: NonNull<[MaybeUninit<T>]>,
+    slots: NonNull<T>,
+    len: usize,
     start: u32,
 }
 
 impl<T> Chunk<T> {
+    /// The memory of `len` slots, or `None` if it would overflow `isize`.
+    fn layout(len: usize) -> Option<Layout> {
+        Layout::array::<T>(len).ok()?.align_to(CHUNK_ALIGN).ok()
+    }
+
     /// Allocates `len` uninitialised slots numbered from `start`, or `None` if the allocator
     /// refuses.
     fn new(len: usize, start: u32) -> Option<Self> {
-        let mut slots: Vec<MaybeUninit<T>> = Vec::new();
-        slots.try_reserve_exact(len).ok()?;
-        slots.resize_with(len, MaybeUninit::uninit);
-        let slots = Box::into_raw(slots.into_boxed_slice());
-        // SAFETY: `Box::into_raw` never returns null.
-        Some(Self {
-            slots: unsafe { NonNull::new_unchecked(slots) },
-            start,
-        })
+        let layout = Self::layout(len)?;
+        let slots = if layout.size() == 0 {
+            // Zero-sized objects need no memory; any aligned, non-null address will do.
+            NonNull::dangling()
+        } else {
+            // SAFETY: the layout has a non-zero size.
+            NonNull::new(unsafe { alloc::alloc(layout) }.cast::<T>())?
+        };
+        Some(Self { slots, len, start })
     }
 
     fn len(&self) -> usize {
-        self.slots.len()
+        self.len
     }
 
     /// The address of the slot at `offset` from the chunk's start.
     fn at(&self, offset: usize) -> NonNull<T> {
-        assert!(offset < self.len());
+        assert!(offset < self.len);
         // SAFETY: `offset` is in bounds of the allocation, so the result stays inside it.
-        unsafe { self.slots.cast::<T>().add(offset) }
+        unsafe { self.slots.add(offset) }
     }
 
     /// The slot at `offset` from the chunk's start.
     fn slot(&self, offset: usize) -> Slot<T> {
         Slot {
             ptr: self.at(offset),
-            // Fits: `Slab::grow` keeps every slot number within `u32`.
+            // Fits: `Slab::new_chunk` keeps every slot number within `u32`.
             index: self.start + offset as u32,
         }
     }
@@ -142,10 +153,12 @@ impl<T> Chunk<T> {
 
 impl<T> Drop for Chunk<T> {
     fn drop(&mut self) {
-        // SAFETY: `slots` came from `Box::into_raw` in `Chunk::new` and is freed only here.
-        // The slots are `MaybeUninit`, so no object is dropped: the slab drops live objects
-        // before its chunks go.
-        drop(unsafe { Box::from_raw(self.slots.as_ptr()) });
+        let layout = Self::layout(self.len).expect("the layout was valid when allocated");
+        if layout.size() != 0 {
+            // SAFETY: `slots` was allocated in `Chunk::new` with this layout and is freed only
+            // here. No object is dropped: the slab drops live objects before its chunks go.
+            unsafe { alloc::dealloc(self.slots.as_ptr().cast(), layout) };
+        }
     }
 }
 
