@@ -100,34 +100,59 @@ impl<T> Slot<T> {
 /// Chunks start on this boundary: objects of 64 bytes then fill whole cache lines instead of
 /// straddling two (the system allocator only promises 16 bytes), and two threads' objects in
 /// a thread-safe pool do not share a line pair (some CPUs fetch lines in aligned pairs).
+///
+/// The chunk is allocated with the object's own alignment and `CHUNK_ALIGN` spare bytes, and
+/// its slots start at the first boundary inside: asking the allocator for the alignment
+/// instead makes glibc map large chunks afresh every time (`posix_memalign`), where plain
+/// `malloc` reuses freed memory, which page faults made 2-3x slower in `benches/growth.rs`.
 const CHUNK_ALIGN: usize = 128;
 
 /// One allocation of slots, and the number of its first slot. Freed (without dropping any
 /// object) when dropped.
 struct Chunk<T> {
+    /// The allocation, if the slots take memory.
+    memory: Option<NonNull<u8>>,
+    /// The first slot: at a `CHUNK_ALIGN` boundary inside `memory`.
     slots: NonNull<T>,
     len: usize,
     start: u32,
 }
 
 impl<T> Chunk<T> {
-    /// The memory of `len` slots, or `None` if it would overflow `isize`.
+    /// The memory of `len` slots plus room to align them, or `None` if it overflows `isize`.
     fn layout(len: usize) -> Option<Layout> {
-        Layout::array::<T>(len).ok()?.align_to(CHUNK_ALIGN).ok()
+        let size = std::mem::size_of::<T>().checked_mul(len)?;
+        let spare = if size == 0 { 0 } else { CHUNK_ALIGN };
+        Layout::from_size_align(size.checked_add(spare)?, std::mem::align_of::<T>()).ok()
     }
 
     /// Allocates `len` uninitialised slots numbered from `start`, or `None` if the allocator
     /// refuses.
     fn new(len: usize, start: u32) -> Option<Self> {
         let layout = Self::layout(len)?;
-        let slots = if layout.size() == 0 {
+        if layout.size() == 0 {
             // Zero-sized objects need no memory; any aligned, non-null address will do.
-            NonNull::dangling()
-        } else {
-            // SAFETY: the layout has a non-zero size.
-            NonNull::new(unsafe { alloc::alloc(layout) }.cast::<T>())?
-        };
-        Some(Self { slots, len, start })
+            return Some(Self {
+                memory: None,
+                slots: NonNull::dangling(),
+                len,
+                start,
+            });
+        }
+        // SAFETY: the layout has a non-zero size.
+        let memory = NonNull::new(unsafe { alloc::alloc(layout) })?;
+        // Both the allocation and the boundary are aligned for `T` (alignments are powers of
+        // two; if `T`'s is `CHUNK_ALIGN` or more, the skip is 0), so the slots are too.
+        let skip = memory.as_ptr().addr().wrapping_neg() % CHUNK_ALIGN;
+        // SAFETY: `skip < CHUNK_ALIGN`, the spare bytes at the end of the allocation, so the
+        // slots stay inside it.
+        let slots = unsafe { memory.add(skip) }.cast::<T>();
+        Some(Self {
+            memory: Some(memory),
+            slots,
+            len,
+            start,
+        })
     }
 
     fn len(&self) -> usize {
@@ -153,11 +178,12 @@ impl<T> Chunk<T> {
 
 impl<T> Drop for Chunk<T> {
     fn drop(&mut self) {
-        let layout = Self::layout(self.len).expect("the layout was valid when allocated");
-        if layout.size() != 0 {
-            // SAFETY: `slots` was allocated in `Chunk::new` with this layout and is freed only
-            // here. No object is dropped: the slab drops live objects before its chunks go.
-            unsafe { alloc::dealloc(self.slots.as_ptr().cast(), layout) };
+        if let Some(memory) = self.memory {
+            let layout = Self::layout(self.len).expect("the layout was valid when allocated");
+            // SAFETY: `memory` was allocated in `Chunk::new` with this layout and is freed
+            // only here. No object is dropped: the slab drops live objects before its chunks
+            // go.
+            unsafe { alloc::dealloc(memory.as_ptr(), layout) };
         }
     }
 }
