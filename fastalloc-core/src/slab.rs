@@ -17,10 +17,10 @@
 //!
 //! **Slot numbers.** The stacks hold 4-byte slot numbers, not 8-byte pointers, which halves the
 //! pool's memory overhead (4 bytes per object, 6.25% of a 64-byte object). A number leads back
-//! to its slot through a page table: the numbers are split into pages of 64, each chunk starts
+//! to its slot through a page table: the numbers are split into pages of 256, each chunk starts
 //! on a page boundary (a few numbers at the end of a chunk's last page may go unused), and
-//! `pages[n / 64]` points at slot `n` rounded down to its page, inside that slot's chunk. So
-//! finding a slot is one load and an add, and the table costs 8 bytes per 64 slots. Lent
+//! `pages[n / 256]` points at slot `n` rounded down to its page, inside that slot's chunk. So
+//! finding a slot is one load and an add, and the table costs 8 bytes per 256 slots. Lent
 //! objects travel as a [`Slot`] (pointer and number), so giving one back needs no lookup.
 
 use std::alloc::{self, Layout};
@@ -28,8 +28,9 @@ use std::ptr::NonNull;
 
 use crate::config::Config;
 
-/// Slot numbers per page of the page table, as a power of two.
-const PAGE_SHIFT: u32 = 6;
+/// Slot numbers per page of the page table, as a power of two (256: the table costs 8 bytes
+/// per 256 slots, and a chunk skips fewer than 256 numbers).
+const PAGE_SHIFT: u32 = 8;
 const PAGE_SLOTS: usize = 1 << PAGE_SHIFT;
 
 /// One slot of a slab: where its object lives and the slot's number. Copied around while the
@@ -122,7 +123,12 @@ impl<T> Chunk<T> {
     /// The memory of `len` slots plus room to align them, or `None` if it overflows `isize`.
     fn layout(len: usize) -> Option<Layout> {
         let size = std::mem::size_of::<T>().checked_mul(len)?;
-        let spare = if size == 0 { 0 } else { CHUNK_ALIGN };
+        // An allocation aligned for `T` is at most this far before a boundary.
+        let spare = if size == 0 {
+            0
+        } else {
+            CHUNK_ALIGN.saturating_sub(std::mem::align_of::<T>())
+        };
         Layout::from_size_align(size.checked_add(spare)?, std::mem::align_of::<T>()).ok()
     }
 
@@ -144,8 +150,9 @@ impl<T> Chunk<T> {
         // Both the allocation and the boundary are aligned for `T` (alignments are powers of
         // two; if `T`'s is `CHUNK_ALIGN` or more, the skip is 0), so the slots are too.
         let skip = memory.as_ptr().addr().wrapping_neg() % CHUNK_ALIGN;
-        // SAFETY: `skip < CHUNK_ALIGN`, the spare bytes at the end of the allocation, so the
-        // slots stay inside it.
+        // SAFETY: `skip` is at most the spare bytes at the end of the allocation (the memory
+        // is aligned for `T`, so the next boundary is at most `CHUNK_ALIGN - align_of::<T>()`
+        // bytes away), so the slots stay inside it.
         let slots = unsafe { memory.add(skip) }.cast::<T>();
         Some(Self {
             memory: Some(memory),
@@ -278,7 +285,7 @@ pub(crate) enum EmptySlot<T> {
 /// pools wrap it in a cell or a lock.
 pub(crate) struct Slab<T> {
     chunks: Vec<Chunk<T>>,
-    /// For each page of 64 slot numbers, the address of its first slot (see the module docs).
+    /// For each page of 256 slot numbers, the address of its first slot (see the module docs).
     pages: Vec<NonNull<T>>,
     free: FreeList,
     /// Slots `fresh..` of the last chunk were never used.
@@ -346,7 +353,7 @@ impl<T> Slab<T> {
         let page = (index >> PAGE_SHIFT) as usize;
         debug_assert!(page < self.pages.len());
         // SAFETY: every number on the free list was made by `Chunk::slot` for a chunk whose
-        // pages are all in `pages`, so `page` is in bounds, and the slot lies `index % 64`
+        // pages are all in `pages`, so `page` is in bounds, and the slot lies `index % 256`
         // slots after its page's first slot, inside the same chunk (chunks start on a page
         // boundary), so the offset stays in that chunk's allocation.
         let ptr = unsafe {
