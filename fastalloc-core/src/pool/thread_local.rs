@@ -430,3 +430,55 @@ impl<T: Send + 'static> fmt::Debug for ThreadLocalPool<T> {
             .finish()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A guard released or detached while its thread was exiting parks its slot; the owner
+    /// takes it back on its next visit, and the counts add up before and after.
+    #[test]
+    fn slots_parked_by_late_guards_are_taken_back() {
+        let pool: ThreadLocalPool<Vec<u8>> = ThreadLocalPool::new(2).unwrap();
+        let part = pool.local().unwrap();
+        let dropped = part.core.allocate().unwrap();
+        let moved = part.core.allocate().unwrap();
+        // SAFETY: both slots were just lent by this part and are handed back once; the
+        // second one's object is moved out first, as `Pooled::detach` does.
+        let kept = unsafe {
+            part.release_late(dropped, false);
+            let kept = moved.as_ptr().read();
+            part.release_late(moved, true);
+            kept
+        };
+        assert!(kept.is_empty());
+        let stats = pool.stats();
+        assert_eq!(
+            (
+                stats.in_use,
+                stats.releases,
+                stats.discarded,
+                stats.detached
+            ),
+            (0, 1, 1, 1)
+        );
+        assert_ne!(part.attention.load(Ordering::Relaxed) & RETURNED_LATE, 0);
+
+        assert_eq!(pool.available(), 2, "both slots are vacant again");
+        assert_eq!(part.attention.load(Ordering::Relaxed) & RETURNED_LATE, 0);
+        let stats = pool.stats();
+        assert_eq!(
+            (
+                stats.in_use,
+                stats.releases,
+                stats.discarded,
+                stats.detached
+            ),
+            (0, 1, 1, 1),
+            "taking the slots back does not count them twice"
+        );
+        let (a, b) = (pool.allocate().unwrap(), pool.allocate().unwrap());
+        drop((a, b));
+        assert_eq!(pool.stats().created, 4);
+    }
+}
