@@ -46,6 +46,11 @@ fn every_build_error_names_the_setting_to_change() {
     }
     let exhausted = PoolError::Exhausted { capacity: 3 }.to_string();
     assert!(exhausted.contains("all 3 objects") && exhausted.contains("max_capacity"));
+    let exiting = PoolError::ThreadExiting.to_string();
+    assert!(
+        exiting.contains("allocate before the thread ends") && exiting.contains("ThreadSafePool"),
+        "{exiting}"
+    );
 }
 
 #[test]
