@@ -12,7 +12,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{
-    run_contention, timed, use_object, Contender, ContentionSettings, Object64, Shared64, POOL_SIZE,
+    baseline_contenders, run_contention, timed, use_object, Contender, ContentionSettings,
+    Object64, Shared64, POOL_SIZE,
 };
 use fastalloc::{FixedPool, Reset, ThreadLocalPool, ThreadSafePool};
 use lockfree_object_pool::{LinearObjectPool, MutexObjectPool, SpinLockObjectPool};
@@ -65,26 +66,11 @@ fn main() {
     let opool_shared = opool::Pool::new_prefilled(POOL_SIZE, OpoolObjects);
     let slab: sharded_slab::Pool<Object64> = sharded_slab::Pool::new();
 
+    let [stack, boxed, reference] = baseline_contenders("Box::new (system)", &thread_safe);
     let contenders = [
-        Contender::new("thread-local Vec<Box<T>> stack (limit)", |ops, barrier| {
-            let mut stack: Vec<Box<Object64>> = (0..POOL_SIZE).map(|_| Box::default()).collect();
-            timed(ops, barrier, || {
-                let mut boxed = stack.pop().unwrap();
-                use_object(&mut boxed);
-                boxed.reset();
-                stack.push(boxed);
-            })
-        }),
-        Contender::new("Box::new (system)", |ops, barrier| {
-            timed(ops, barrier, || {
-                use_object(&mut Box::new(Object64::default()));
-            })
-        }),
-        Contender::new("fastalloc ThreadSafePool", |ops, barrier| {
-            timed(ops, barrier, || {
-                use_object(&mut thread_safe.allocate().unwrap());
-            })
-        }),
+        stack,
+        boxed,
+        reference,
         Contender::new(
             "fastalloc ThreadSafePool, 128 B-aligned objects",
             |ops, barrier| {

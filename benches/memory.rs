@@ -9,11 +9,12 @@
 #![allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)] // byte counts far below 2^52
 
 mod common;
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::any::Any;
-use std::cell::Cell;
-use std::sync::atomic::{AtomicIsize, Ordering};
+
+use counting_alloc::Counting;
 
 use common::Object64;
 use fastalloc::{
@@ -22,66 +23,13 @@ use fastalloc::{
 use lockfree_object_pool::LinearObjectPool;
 use opool::PoolAllocator;
 
-struct Counting;
-
-static BYTES: AtomicIsize = AtomicIsize::new(0);
-static BLOCKS: AtomicIsize = AtomicIsize::new(0);
-
-std::thread_local! {
-    static ON: Cell<bool> = const { Cell::new(false) };
-}
-
-fn on() -> bool {
-    ON.try_with(Cell::get).unwrap_or(false)
-}
-
-// SAFETY: defers to the system allocator; the counters are side effects only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if on() {
-            BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-            BLOCKS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if on() {
-            BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-            BLOCKS.fetch_sub(1, Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if on() {
-            BYTES.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-        }
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
 /// Builds something with counting on; returns it with the net bytes and blocks it holds.
 fn held(make: impl FnOnce() -> Box<dyn Any>) -> (Box<dyn Any>, isize, isize) {
-    BYTES.store(0, Ordering::SeqCst);
-    BLOCKS.store(0, Ordering::SeqCst);
-    ON.with(|on| on.set(true));
-    let pool = make();
-    ON.with(|on| on.set(false));
-    (
-        pool,
-        BYTES.load(Ordering::SeqCst),
-        BLOCKS.load(Ordering::SeqCst),
-    )
+    let (pool, counts) = counting_alloc::counted(make);
+    (pool, counts.bytes, counts.blocks)
 }
 
 struct OpoolObjects;

@@ -10,11 +10,11 @@
 mod common;
 
 use common::{
-    buffers_baseline_rows, objects_baseline_rows, run_contention, timed, use_object, Contender,
+    baseline_contenders, buffers_baseline_rows, objects_baseline_rows, run_contention,
     ContentionSettings, Object64, POOL_SIZE,
 };
 use criterion::{criterion_group, Criterion};
-use fastalloc::{Reset, ThreadSafePool};
+use fastalloc::ThreadSafePool;
 use mimalloc::MiMalloc;
 
 #[global_allocator]
@@ -40,27 +40,7 @@ criterion_group! {
 
 fn contention() {
     let thread_safe: ThreadSafePool<Object64> = ThreadSafePool::new(POOL_SIZE).unwrap();
-    let contenders = [
-        Contender::new("thread-local Vec<Box<T>> stack (limit)", |ops, barrier| {
-            let mut stack: Vec<Box<Object64>> = (0..POOL_SIZE).map(|_| Box::default()).collect();
-            timed(ops, barrier, || {
-                let mut boxed = stack.pop().unwrap();
-                use_object(&mut boxed);
-                boxed.reset();
-                stack.push(boxed);
-            })
-        }),
-        Contender::new("Box::new (mimalloc)", |ops, barrier| {
-            timed(ops, barrier, || {
-                use_object(&mut Box::new(Object64::default()));
-            })
-        }),
-        Contender::new("fastalloc ThreadSafePool", |ops, barrier| {
-            timed(ops, barrier, || {
-                use_object(&mut thread_safe.allocate().unwrap());
-            })
-        }),
-    ];
+    let contenders = baseline_contenders("Box::new (mimalloc)", &thread_safe);
     run_contention(
         "contention_64B_mimalloc",
         &contenders,

@@ -5,73 +5,25 @@
 //! free list), for pools of 1,000 and 100,000 objects of 64 bytes.
 #![allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+
 use std::sync::{Arc, Mutex};
 
+use counting_alloc::Counting;
 use fastalloc::{FixedPool, GrowingPool, Growth, Reset, ThreadLocalPool, ThreadSafePool};
 
-struct Counting;
-
-static CALLS: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicUsize = AtomicUsize::new(0);
 /// Tests in this file run one at a time (see `LOCK`), and count only the calls made by their
 /// own thread (the test harness allocates on other threads meanwhile).
 static LOCK: Mutex<()> = Mutex::new(());
-
-std::thread_local! {
-    static ON: Cell<bool> = const { Cell::new(false) };
-}
-
-fn on() -> bool {
-    ON.try_with(Cell::get).unwrap_or(false)
-}
-
-// SAFETY: defers to the system allocator; the counters are side effects only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if on() {
-            CALLS.fetch_add(1, Ordering::Relaxed);
-            BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if on() {
-            CALLS.fetch_add(1, Ordering::Relaxed);
-            BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if on() {
-            CALLS.fetch_add(1, Ordering::Relaxed);
-            BYTES.fetch_add(new_size.wrapping_sub(layout.size()), Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
 /// Runs `f` with counting on; returns (allocator calls, net bytes).
 fn counted(f: impl FnOnce()) -> (usize, isize) {
-    CALLS.store(0, Ordering::SeqCst);
-    BYTES.store(0, Ordering::SeqCst);
-    ON.with(|on| on.set(true));
-    f();
-    ON.with(|on| on.set(false));
-    (
-        CALLS.load(Ordering::SeqCst),
-        BYTES.load(Ordering::SeqCst) as isize,
-    )
+    let ((), counts) = counting_alloc::counted(f);
+    (counts.calls, counts.bytes)
 }
 
 const ROUND_TRIPS: usize = if cfg!(miri) { 100 } else { 100_000 };

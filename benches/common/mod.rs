@@ -257,6 +257,36 @@ impl<'a> Contender<'a> {
     }
 }
 
+/// The first rows of every contention table: a stack per thread (the control that shares
+/// nothing), `Box::new` under this binary's allocator (named `alloc`), and `pool`, a
+/// `ThreadSafePool` shared by the threads (the reference row).
+pub(crate) fn baseline_contenders<'a>(
+    alloc: &'static str,
+    pool: &'a ThreadSafePool<Object64>,
+) -> [Contender<'a>; 3] {
+    [
+        Contender::new("thread-local Vec<Box<T>> stack (limit)", |ops, barrier| {
+            let mut stack: Vec<Box<Object64>> = (0..POOL_SIZE).map(|_| Box::default()).collect();
+            timed(ops, barrier, || {
+                let mut boxed = stack.pop().unwrap();
+                use_object(&mut boxed);
+                boxed.reset();
+                stack.push(boxed);
+            })
+        }),
+        Contender::new(alloc, |ops, barrier| {
+            timed(ops, barrier, || {
+                use_object(&mut Box::new(Object64::default()));
+            })
+        }),
+        Contender::new("fastalloc ThreadSafePool", move |ops, barrier| {
+            timed(ops, barrier, || {
+                use_object(&mut pool.allocate().unwrap());
+            })
+        }),
+    ]
+}
+
 /// Warms up with a few round trips, waits for the other threads, then times `ops` round trips.
 pub(crate) fn timed(ops: usize, barrier: &Barrier, mut round_trip: impl FnMut()) -> Duration {
     for _ in 0..ops.min(10_000) {
