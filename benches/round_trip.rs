@@ -13,8 +13,8 @@ mod common;
 use std::hint::black_box;
 
 use common::{
-    buffers_baseline_rows, new_buffer, objects_baseline_rows, use_buffer, use_object, Local64,
-    Object64, Shared64, POOL_SIZE,
+    buffers_baseline_rows, new_buffer, objects_baseline_rows, stack_row, use_buffer, use_object,
+    Local64, Object64, Shared64, POOL_SIZE,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
 use fastalloc::{FixedPool, Reset, ThreadLocalPool, ThreadSafePool};
@@ -225,16 +225,7 @@ impl<const STATS: bool> HandPool<STATS> {
 fn stats_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("stats_cost_64B");
 
-    let mut stack: Vec<Box<Object64>> = (0..POOL_SIZE).map(|_| Box::default()).collect();
-    group.bench_function("Vec<Box<T>> stack (inlined reset)", |b| {
-        b.iter(|| {
-            let stack = black_box(&mut stack);
-            let mut boxed = stack.pop().unwrap();
-            use_object(&mut boxed);
-            boxed.reset();
-            stack.push(boxed);
-        });
-    });
+    stack_row(&mut group, "Vec<Box<T>> stack (inlined reset)");
 
     let mut plain = HandPool::<false>::new();
     group.bench_function("hand pool, boxed reset, no counters", |b| {

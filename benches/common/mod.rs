@@ -114,6 +114,21 @@ pub(crate) fn warm_growing_pool<T: Default + Reset + 'static>() -> GrowingPool<T
     pool
 }
 
+/// Adds to `group` the hand-written limit for 64-byte objects, named `name`: a `Vec<Box<T>>`
+/// used as a stack (pop, use, reset, push).
+pub(crate) fn stack_row(group: &mut BenchmarkGroup<'_, WallTime>, name: &str) {
+    let mut stack: Vec<Box<Object64>> = (0..POOL_SIZE).map(|_| Box::default()).collect();
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let stack = black_box(&mut stack);
+            let mut boxed = stack.pop().unwrap();
+            use_object(&mut boxed);
+            boxed.reset();
+            stack.push(boxed);
+        });
+    });
+}
+
 /// Adds to `group` the rows for 64-byte objects that every binary shows: the allocator (named
 /// `alloc`), the hand-written stack and the four fastalloc pools.
 pub(crate) fn objects_baseline_rows(group: &mut BenchmarkGroup<'_, WallTime>, alloc: &str) {
@@ -124,16 +139,7 @@ pub(crate) fn objects_baseline_rows(group: &mut BenchmarkGroup<'_, WallTime>, al
         });
     });
 
-    let mut stack: Vec<Box<Object64>> = (0..POOL_SIZE).map(|_| Box::default()).collect();
-    group.bench_function("Vec<Box<T>> stack", |b| {
-        b.iter(|| {
-            let stack = black_box(&mut stack);
-            let mut boxed = stack.pop().unwrap();
-            use_object(&mut boxed);
-            boxed.reset();
-            stack.push(boxed);
-        });
-    });
+    stack_row(group, "Vec<Box<T>> stack");
 
     let fixed: FixedPool<Object64> = FixedPool::new(POOL_SIZE).unwrap();
     group.bench_function("fastalloc FixedPool", |b| {

@@ -166,7 +166,13 @@ impl<T> PerThread<T> {
         }
     }
 
-    /// Takes back the slots parked in `late` (on the owning thread).
+    /// Takes back the slots parked in `late`, if any (on the owning thread).
+    fn take_late_if_any(&self) {
+        if self.attention.load(Ordering::Relaxed) & RETURNED_LATE != 0 {
+            self.take_late();
+        }
+    }
+
     #[cold]
     fn take_late(&self) {
         self.attention.fetch_and(!RETURNED_LATE, Ordering::Acquire);
@@ -260,11 +266,8 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             .locals
             .get()
             .expect("the entry was just inserted");
-        let attention = local.attention.load(Ordering::Relaxed);
-        if attention & RETURNED_LATE != 0 {
-            local.take_late();
-        }
-        if attention & HOOK_PENDING != 0 {
+        local.take_late_if_any();
+        if local.attention.load(Ordering::Relaxed) & HOOK_PENDING != 0 {
             self.register_exit_hook(local);
         }
         if local.attention.load(Ordering::Relaxed) & HOOK_PENDING == 0 {
@@ -311,9 +314,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             return None;
         }
         let local = self.shared.locals.get()?;
-        if local.attention.load(Ordering::Relaxed) & RETURNED_LATE != 0 {
-            local.take_late();
-        }
+        local.take_late_if_any();
         Some(local)
     }
 
