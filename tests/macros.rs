@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
-use fastalloc::{pooled, PoolError, Pooled, Reset, ThreadLocalPool, ThreadSafePool};
+use fastalloc::{
+    pooled, LocalPooled, PoolError, Reset, SharedPooled, ThreadLocalPool, ThreadSafePool,
+};
 
 /// Scales loop counts down under Miri.
 const ROUNDS: usize = if cfg!(miri) { 20 } else { 2_000 };
@@ -461,7 +463,7 @@ struct Linear {
 fn linear_growth_stops_at_the_maximum() {
     let pool = Linear::pool();
     assert_eq!(pool.capacity(), 2);
-    let guards: Vec<Pooled<'_, Linear>> = (0..6).map(|_| pool.allocate().unwrap()).collect();
+    let guards: Vec<LocalPooled<'_, Linear>> = (0..6).map(|_| pool.allocate().unwrap()).collect();
     assert_eq!(pool.capacity(), 6);
     assert!(matches!(
         pool.allocate(),
@@ -721,7 +723,7 @@ fn guards_can_be_detached() {
 
     let mut guard = Detachable::pool().allocate().unwrap();
     guard.data.push(1);
-    let owned: Detachable = Pooled::detach(guard);
+    let owned: Detachable = SharedPooled::detach(guard);
     assert_eq!(owned.data, [1], "a detached object is not reset");
     let stats = Detachable::pool().stats();
     assert_eq!((stats.detached, stats.in_use), (1, 0));

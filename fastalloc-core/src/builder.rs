@@ -8,8 +8,20 @@ use crate::reset::Reset;
 
 /// A boxed factory: builds one fresh object.
 pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
-/// A boxed reset: returns one object to its fresh state.
-pub(crate) type Resetter<T> = Box<dyn Fn(&mut T) + Send + Sync>;
+/// A boxed reset: returns one object to its fresh state. It catches its own panic and hands
+/// back the payload, so that the pool's release path (inlined at every guard's end of scope)
+/// needs no unwinding cleanup: on `Err` the pool drops the object and resumes the panic.
+pub(crate) type Resetter<T> = Box<dyn Fn(&mut T) -> std::thread::Result<()> + Send + Sync>;
+
+/// The payload of a caught panic, to be resumed.
+pub(crate) type Panic = Box<dyn std::any::Any + Send>;
+
+/// Wraps `reset` into a [`Resetter`].
+pub(crate) fn catching<T>(reset: impl Fn(&mut T) + Send + Sync + 'static) -> Resetter<T> {
+    // `AssertUnwindSafe`: after a panic the object is dropped, never reused, and the panic
+    // goes on (see `LocalCore::release`).
+    Box::new(move |value| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reset(value))))
+}
 
 /// How a pool builds and resets its objects.
 pub(crate) struct Hooks<T> {
@@ -161,7 +173,7 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
         PoolBuilder {
             settings: self.settings,
             factory: self.factory,
-            reset: WithReset(Box::new(reset)),
+            reset: WithReset(catching(reset)),
             _pool: PhantomData,
         }
     }
@@ -254,17 +266,17 @@ impl<T> FactorySource<T> for WithFactory<T> {
 )]
 pub trait ResetSource<T> {
     #[doc(hidden)]
-    fn into_reset(self) -> Box<dyn Fn(&mut T) + Send + Sync>;
+    fn into_reset(self) -> Resetter<T>;
 }
 
 impl<T: Reset + 'static> ResetSource<T> for UseReset {
-    fn into_reset(self) -> Box<dyn Fn(&mut T) + Send + Sync> {
-        Box::new(T::reset)
+    fn into_reset(self) -> Resetter<T> {
+        catching(T::reset)
     }
 }
 
 impl<T> ResetSource<T> for WithReset<T> {
-    fn into_reset(self) -> Box<dyn Fn(&mut T) + Send + Sync> {
+    fn into_reset(self) -> Resetter<T> {
         self.0
     }
 }

@@ -1,4 +1,6 @@
-//! Guards: [`Pooled`], the loan of one object, and [`OwnedPooled`], its `'static + Send` form.
+//! Guards, the loan of one object: [`Pooled`] (`FixedPool`, `GrowingPool`), [`LocalPooled`]
+//! (`ThreadLocalPool`), [`SharedPooled`] and its `'static + Send` form [`OwnedPooled`]
+//! (`ThreadSafePool`).
 
 use std::fmt;
 use std::mem::ManuallyDrop;
@@ -11,43 +13,91 @@ use crate::pool::thread_local::PerThread;
 use crate::pool::thread_safe::{Cache, SharedCore, ThreadSafePool};
 use crate::slab::Slot;
 
-/// The pool a guard returns its object to.
-pub(crate) enum Home<'a, T> {
-    /// A `FixedPool` or `GrowingPool`.
-    Single(&'a LocalCore<T, SingleEnv<T>>),
-    /// The current thread's part of a `ThreadLocalPool`.
-    PerThread(&'a PerThread<T>),
-    /// A `ThreadSafePool`, with the cache of the thread that allocated (guards stay on it).
-    Shared(&'a SharedCore<T>, &'a Cache<T>),
+/// Implements what the three borrowed guards share: `Deref`, `DerefMut`, `AsRef`, `AsMut`,
+/// `Debug`, `Display`, `Sync`, and `Drop` through the guard's own `release`.
+///
+/// Each pool kind has its own guard type so that a guard's drop holds the release of one kind
+/// only: small enough for the compiler to inline at every end of scope (one guard type for all
+/// kinds was not, and the call cost a third of a round trip).
+macro_rules! borrowed_guard {
+    ($guard:ident) => {
+        // SAFETY: sharing `&Guard` across threads only gives out `&T`, which is fine when
+        // `T: Sync`; the guard's release runs only on drop, which needs ownership, and
+        // ownership never leaves the thread (the guard is not `Send`: `ptr` is a `NonNull`,
+        // which `tests/auto_traits.rs` checks).
+        unsafe impl<T: Sync> Sync for $guard<'_, T> {}
+
+        impl<T> $guard<'_, T> {
+            /// The lent slot, put back together.
+            #[inline]
+            fn slot(&self) -> Slot<T> {
+                // SAFETY: `ptr` and `index` are the parts of the slot given to `new`.
+                unsafe { Slot::from_parts(self.ptr, self.index) }
+            }
+        }
+
+        impl<T> Deref for $guard<'_, T> {
+            type Target = T;
+
+            #[inline]
+            fn deref(&self) -> &T {
+                // SAFETY: while the guard lives, the slot holds a constructed object that only
+                // this guard can reach.
+                unsafe { self.ptr.as_ref() }
+            }
+        }
+
+        impl<T> DerefMut for $guard<'_, T> {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut T {
+                // SAFETY: as in `deref`, and `&mut self` makes this access unique.
+                unsafe { self.ptr.as_mut() }
+            }
+        }
+
+        impl<T> Drop for $guard<'_, T> {
+            #[inline]
+            fn drop(&mut self) {
+                // SAFETY: the guard owns the loan of `slot` and gives it back once, here.
+                unsafe { self.release() };
+            }
+        }
+
+        impl<T: fmt::Debug> fmt::Debug for $guard<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($guard)).field(&**self).finish()
+            }
+        }
+
+        impl<T: fmt::Display> fmt::Display for $guard<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&**self, f)
+            }
+        }
+
+        impl<T> AsRef<T> for $guard<'_, T> {
+            fn as_ref(&self) -> &T {
+                self
+            }
+        }
+
+        impl<T> AsMut<T> for $guard<'_, T> {
+            fn as_mut(&mut self) -> &mut T {
+                self
+            }
+        }
+    };
 }
 
-impl<T> Clone for Home<'_, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for Home<'_, T> {}
-
-/// Where a guard's object goes back to, with the object's slot number tucked in beside the
-/// variant tag (the padding a separate `u32` field would not reuse), so that a guard stays
-/// four words long (`tests/auto_traits.rs` checks the size).
-enum Packed<'a, T> {
-    Single(u32, &'a LocalCore<T, SingleEnv<T>>),
-    PerThread(u32, &'a PerThread<T>),
-    Shared(u32, &'a SharedCore<T>, &'a Cache<T>),
-}
-
-/// An object lent by a pool. Dereferences to the object; dropping the guard resets the object
-/// and returns it to the pool.
+/// An object lent by a [`FixedPool`](crate::FixedPool) or a
+/// [`GrowingPool`](crate::GrowingPool). Dereferences to the object; dropping the guard resets
+/// the object and returns it to the pool.
 ///
 /// The guard owns the loan, so the object cannot be used after it went back and cannot be
-/// returned twice or to another pool: the borrow checker rejects all three. `Pooled` is not
-/// `Send`: it goes back to the pool on the thread that took it (for a `ThreadSafePool`, use
-/// [`ThreadSafePool::allocate_owned`] to move a loan between threads).
-///
-/// Helpers are associated functions (`Pooled::detach(guard)`), so they never hide a method of
-/// the object inside.
+/// returned twice or to another pool: the borrow checker rejects all three. Helpers are
+/// associated functions (`Pooled::detach(guard)`), so they never hide a method of the object
+/// inside. The other pools lend through [`LocalPooled`] ([`ThreadLocalPool`](crate::ThreadLocalPool)),
+/// [`SharedPooled`] and [`OwnedPooled`] ([`ThreadSafePool`]), which work the same way.
 ///
 /// # Examples
 ///
@@ -65,127 +115,145 @@ enum Packed<'a, T> {
 /// ```
 #[must_use = "dropping a `Pooled` guard at once returns the object to the pool"]
 pub struct Pooled<'a, T> {
-    /// The lent object. `NonNull` is neither `Send` nor `Sync`, which makes the guard `!Send`:
-    /// the object goes back on the thread that took it (`tests/auto_traits.rs` checks this).
-    slot: NonNull<T>,
-    home: Packed<'a, T>,
+    ptr: NonNull<T>,
+    index: u32,
+    core: &'a LocalCore<T, SingleEnv<T>>,
 }
 
-// SAFETY: `Packed` is only ever stored inside a `Pooled`, which stays `!Send` through its
-// `slot` pointer; this impl only keeps the compiler's error for sending a guard to another
-// thread down to that one field, instead of listing the pool's private internals.
-unsafe impl<T> Send for Packed<'_, T> {}
-
-// SAFETY: sharing `&Pooled` across threads only gives out `&T`, which is fine when `T: Sync`;
-// the guard's release runs only on drop, which needs ownership (and ownership never leaves the
-// thread, since `Pooled` is not `Send`).
-unsafe impl<T: Sync> Sync for Pooled<'_, T> {}
+borrowed_guard!(Pooled);
 
 impl<'a, T> Pooled<'a, T> {
-    pub(crate) fn new(slot: Slot<T>, home: Home<'a, T>) -> Self {
+    #[inline]
+    pub(crate) fn new(slot: Slot<T>, core: &'a LocalCore<T, SingleEnv<T>>) -> Self {
         let (ptr, index) = slot.into_parts();
-        let home = match home {
-            Home::Single(core) => Packed::Single(index, core),
-            Home::PerThread(part) => Packed::PerThread(index, part),
-            Home::Shared(core, cache) => Packed::Shared(index, core, cache),
-        };
-        Self { slot: ptr, home }
+        Self { ptr, index, core }
     }
 
-    /// The lent slot, put back together.
+    /// # Safety
+    ///
+    /// Called once, by `drop`.
     #[inline]
-    fn slot(&self) -> Slot<T> {
-        let (Packed::Single(index, _) | Packed::PerThread(index, _) | Packed::Shared(index, ..)) =
-            self.home;
-        // SAFETY: `slot` and `index` are the parts of the slot given to `new`.
-        unsafe { Slot::from_parts(self.slot, index) }
+    unsafe fn release(&self) {
+        // SAFETY: forwarded: the guard owns the loan and this is its one release.
+        unsafe { self.core.release(self.slot()) };
     }
 
     /// Takes the object out of the pool for good. The pool does not reset it, and its slot
     /// becomes free for a new object (counted in `stats().detached`).
     pub fn detach(this: Self) -> T {
         let this = ManuallyDrop::new(this);
-        // SAFETY: the guard owns the loan of `slot` from `home`, and `ManuallyDrop` makes sure
-        // it is handed back exactly once, here.
-        unsafe {
-            match this.home {
-                Packed::Single(_, core) => core.detach(this.slot()),
-                Packed::PerThread(_, part) => part.detach(this.slot()),
-                Packed::Shared(_, core, cache) => core.detach(this.slot(), cache),
-            }
+        // SAFETY: the guard owns the loan, and `ManuallyDrop` makes sure it is handed back
+        // exactly once, here.
+        unsafe { this.core.detach(this.slot()) }
+    }
+}
+
+/// An object lent by a [`ThreadLocalPool`](crate::ThreadLocalPool), from the calling
+/// thread's own objects. Works like [`Pooled`]; it is not `Send`, since the object goes back
+/// to the thread that took it.
+///
+/// # Examples
+///
+/// ```
+/// use fastalloc_core::{LocalPooled, ThreadLocalPool};
+///
+/// let pool: ThreadLocalPool<Vec<u8>> = ThreadLocalPool::new(8).unwrap();
+/// let mut buffer: LocalPooled<'_, Vec<u8>> = pool.allocate().unwrap();
+/// buffer.extend_from_slice(b"scratch");
+/// let kept = LocalPooled::detach(buffer); // taken out for good, not reset
+/// assert_eq!(kept, b"scratch");
+/// ```
+#[must_use = "dropping a `LocalPooled` guard at once returns the object to the pool"]
+pub struct LocalPooled<'a, T> {
+    ptr: NonNull<T>,
+    index: u32,
+    part: &'a PerThread<T>,
+}
+
+borrowed_guard!(LocalPooled);
+
+impl<'a, T> LocalPooled<'a, T> {
+    #[inline]
+    pub(crate) fn new(slot: Slot<T>, part: &'a PerThread<T>) -> Self {
+        let (ptr, index) = slot.into_parts();
+        Self { ptr, index, part }
+    }
+
+    /// # Safety
+    ///
+    /// Called once, by `drop`.
+    #[inline]
+    unsafe fn release(&self) {
+        // SAFETY: forwarded: the guard owns the loan and this is its one release.
+        unsafe { self.part.release(self.slot()) };
+    }
+
+    /// Takes the object out of the pool for good (see [`Pooled::detach`]).
+    pub fn detach(this: Self) -> T {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: the guard owns the loan; `ManuallyDrop` hands it back exactly once.
+        unsafe { this.part.detach(this.slot()) }
+    }
+}
+
+/// An object lent by a [`ThreadSafePool`] through `allocate`. Works like [`Pooled`]; it is not
+/// `Send` (it goes back through the cache of the thread that took it, the fast path): use
+/// [`ThreadSafePool::allocate_owned`] for a guard that moves between threads.
+///
+/// # Examples
+///
+/// ```
+/// use fastalloc_core::{SharedPooled, ThreadSafePool};
+///
+/// let pool: ThreadSafePool<String> = ThreadSafePool::new(8).unwrap();
+/// std::thread::scope(|scope| {
+///     for _ in 0..2 {
+///         scope.spawn(|| {
+///             let mut name: SharedPooled<'_, String> = pool.allocate().unwrap();
+///             name.push_str("shared");
+///         });
+///     }
+/// });
+/// assert_eq!(pool.in_use(), 0);
+/// ```
+#[must_use = "dropping a `SharedPooled` guard at once returns the object to the pool"]
+pub struct SharedPooled<'a, T> {
+    ptr: NonNull<T>,
+    index: u32,
+    core: &'a SharedCore<T>,
+    /// The cache of the thread that allocated: the guard goes back to it.
+    cache: &'a Cache<T>,
+}
+
+borrowed_guard!(SharedPooled);
+
+impl<'a, T> SharedPooled<'a, T> {
+    #[inline]
+    pub(crate) fn new(slot: Slot<T>, core: &'a SharedCore<T>, cache: &'a Cache<T>) -> Self {
+        let (ptr, index) = slot.into_parts();
+        Self {
+            ptr,
+            index,
+            core,
+            cache,
         }
     }
-}
 
-impl<T> Deref for Pooled<'_, T> {
-    type Target = T;
-
+    /// # Safety
+    ///
+    /// Called once, by `drop`.
     #[inline]
-    fn deref(&self) -> &T {
-        // SAFETY: while the guard lives, the slot holds a constructed object that only this
-        // guard can reach.
-        unsafe { self.slot.as_ref() }
+    unsafe fn release(&self) {
+        // SAFETY: forwarded: the guard owns the loan and this is its one release, on the
+        // thread that owns `cache` (the guard is not `Send`).
+        unsafe { self.core.release(self.slot(), self.cache) };
     }
-}
 
-impl<T> DerefMut for Pooled<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`, and `&mut self` makes this access unique.
-        unsafe { self.slot.as_mut() }
-    }
-}
-
-impl<T> Drop for Pooled<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        // The single-threaded pools' release is small and inlined here; the other two go
-        // through one out-of-line call, so that the whole `drop` stays small enough for the
-        // compiler to inline at every guard's end of scope.
-        match self.home {
-            // SAFETY: the guard owns the loan of `slot` from `home` and gives it back once.
-            Packed::Single(index, core) => unsafe {
-                core.release(Slot::from_parts(self.slot, index));
-            },
-            _ => release_shared(self.slot(), &self.home),
-        }
-    }
-}
-
-/// The release of a `ThreadLocalPool` or `ThreadSafePool` guard.
-#[inline(never)]
-fn release_shared<T>(slot: Slot<T>, home: &Packed<'_, T>) {
-    // SAFETY: called only from `Pooled::drop`, which owns the loan and gives it back once.
-    unsafe {
-        match *home {
-            Packed::Single(_, core) => core.release(slot),
-            Packed::PerThread(_, part) => part.release(slot),
-            Packed::Shared(_, core, cache) => core.release(slot, cache),
-        }
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for Pooled<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Pooled").field(&**self).finish()
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for Pooled<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&**self, f)
-    }
-}
-
-impl<T> AsRef<T> for Pooled<'_, T> {
-    fn as_ref(&self) -> &T {
-        self
-    }
-}
-
-impl<T> AsMut<T> for Pooled<'_, T> {
-    fn as_mut(&mut self) -> &mut T {
-        self
+    /// Takes the object out of the pool for good (see [`Pooled::detach`]).
+    pub fn detach(this: Self) -> T {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: the guard owns the loan; `ManuallyDrop` hands it back exactly once.
+        unsafe { this.core.detach(this.slot(), this.cache) }
     }
 }
 

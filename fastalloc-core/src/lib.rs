@@ -10,8 +10,8 @@
 //! |---|---|---|---|---|
 //! | [`FixedPool`] | one (`Send`, not `Sync`) | no | [`Pooled`] | a pointer pop and push, no atomics |
 //! | [`GrowingPool`] | one | by [`Growth`], up to a maximum | [`Pooled`] | the same; growing adds a chunk |
-//! | [`ThreadLocalPool`] | many, each its own objects | optional | [`Pooled`] (`!Send`) | one thread-local read, no atomic read-modify-write |
-//! | [`ThreadSafePool`] | many, shared objects | optional | [`Pooled`] or [`OwnedPooled`] (`Send`) | one uncontended atomic swap per operation |
+//! | [`ThreadLocalPool`] | many, each its own objects | optional | [`LocalPooled`] (`!Send`) | one thread-local read, no atomic read-modify-write |
+//! | [`ThreadSafePool`] | many, shared objects | optional | [`SharedPooled`] or [`OwnedPooled`] (`Send`) | one uncontended atomic swap per operation |
 //! | `AsyncPool` (feature `async`, on by default) | many tasks; `allocate().await` waits, FIFO | optional | `AsyncPooled` / `OwnedAsyncPooled` (`Send`) | a semaphore permit plus the thread-safe pool |
 //!
 //! Every pool hands out a guard that dereferences to the object; dropping the guard resets the
@@ -54,7 +54,7 @@ pub use builder::{
 };
 pub use config::Growth;
 pub use error::{BuildError, PoolError};
-pub use guard::{OwnedPooled, Pooled};
+pub use guard::{LocalPooled, OwnedPooled, Pooled, SharedPooled};
 #[cfg(feature = "async")]
 pub use pool::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
 pub use pool::{FixedPool, GrowingPool, ThreadLocalPool, ThreadSafePool};
@@ -66,7 +66,7 @@ pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
     pub use crate::{
-        BuildError, FixedPool, GrowingPool, Growth, OwnedPooled, PoolError, PoolStats, Pooled,
-        Reset, ThreadLocalPool, ThreadSafePool,
+        BuildError, FixedPool, GrowingPool, Growth, LocalPooled, OwnedPooled, PoolError, PoolStats,
+        Pooled, Reset, SharedPooled, ThreadLocalPool, ThreadSafePool,
     };
 }

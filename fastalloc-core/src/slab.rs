@@ -50,7 +50,7 @@ impl<T> Clone for Slot<T> {
 impl<T> Copy for Slot<T> {}
 
 impl<T> Slot<T> {
-    /// The slot's address and number, to store apart (see `Pooled`).
+    /// The slot's address and number, to store apart (see the guards).
     #[inline]
     pub(crate) fn into_parts(self) -> (NonNull<T>, u32) {
         (self.ptr, self.index)
@@ -195,6 +195,13 @@ impl<T> Drop for Chunk<T> {
     }
 }
 
+/// A free list pushed past its size: a slot was given back twice, which the guards rule out.
+#[cold]
+#[inline(never)]
+fn overflow() -> ! {
+    panic!("free list overflow (a slot was returned twice: a bug in fastalloc)")
+}
+
 /// The idle and vacant stacks of slot numbers, sharing one array (see the module docs).
 struct FreeList {
     entries: Vec<u32>,
@@ -218,10 +225,9 @@ impl FreeList {
     fn push_idle(&mut self, index: u32) {
         // Both stacks hold only slots that are not lent, so they never hold more than the
         // `entries.len()` slots of the slab together.
-        assert!(
-            self.idle + self.vacant < self.entries.len(),
-            "free list overflow"
-        );
+        if self.idle + self.vacant >= self.entries.len() {
+            overflow();
+        }
         // SAFETY: `idle < entries.len()`, checked just above.
         unsafe { *self.entries.get_unchecked_mut(self.idle) = index };
         self.idle += 1;
@@ -237,10 +243,9 @@ impl FreeList {
     }
 
     fn push_vacant(&mut self, index: u32) {
-        assert!(
-            self.idle + self.vacant < self.entries.len(),
-            "free list overflow"
-        );
+        if self.idle + self.vacant >= self.entries.len() {
+            overflow();
+        }
         self.vacant += 1;
         let at = self.entries.len() - self.vacant;
         self.entries[at] = index;

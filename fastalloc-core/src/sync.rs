@@ -103,16 +103,8 @@ impl SpinFlag {
     pub(crate) fn lock(&self) -> SpinGuard<'_> {
         #[cfg(not(loom))]
         {
-            let mut round = 0u32;
-            while self.0.swap(true, std::sync::atomic::Ordering::Acquire) {
-                if round < 6 {
-                    for _ in 0..(1u32 << round) {
-                        core::hint::spin_loop();
-                    }
-                    round += 1;
-                } else {
-                    std::thread::yield_now();
-                }
+            if self.0.swap(true, std::sync::atomic::Ordering::Acquire) {
+                self.lock_contended();
             }
             SpinGuard(&self.0)
         }
@@ -122,6 +114,28 @@ impl SpinFlag {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
+    }
+
+    /// Waits for the flag, spinning a little and then yielding; out of line, so that `lock`
+    /// stays one swap where it is inlined.
+    #[cfg(not(loom))]
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) {
+        let mut round = 0u32;
+        loop {
+            if round < 6 {
+                for _ in 0..(1u32 << round) {
+                    core::hint::spin_loop();
+                }
+                round += 1;
+            } else {
+                std::thread::yield_now();
+            }
+            if !self.0.swap(true, std::sync::atomic::Ordering::Acquire) {
+                return;
+            }
+        }
     }
 }
 

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use fastalloc_core::{
-    BuildError, FixedPool, GrowingPool, Growth, OwnedPooled, PoolError, Pooled, ThreadLocalPool,
-    ThreadSafePool,
+    BuildError, FixedPool, GrowingPool, Growth, LocalPooled, OwnedPooled, PoolError,
+    ThreadLocalPool, ThreadSafePool,
 };
 
 #[test]
@@ -119,7 +119,7 @@ fn size_accessors_of_the_shared_pools() {
     );
     let guard = local.allocate().unwrap();
     assert_eq!((local.available(), local.in_use()), (2, 1));
-    let kept = Pooled::detach(guard);
+    let kept = LocalPooled::detach(guard);
     assert_eq!(kept, 0);
     assert_eq!((local.available(), local.stats().detached), (3, 1));
 }

@@ -10,7 +10,8 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use fastalloc_core::{
-    FixedPool, GrowingPool, OwnedPooled, Pooled, ThreadLocalPool, ThreadSafePool,
+    FixedPool, GrowingPool, LocalPooled, OwnedPooled, PoolError, Pooled, SharedPooled,
+    ThreadLocalPool, ThreadSafePool,
 };
 
 fn is_send<T: Send>() {}
@@ -43,6 +44,8 @@ fn shared_pools_and_owned_guards_cross_threads() {
     is_send::<FixedPool<Vec<u8>>>();
     is_send::<GrowingPool<Vec<u8>>>();
     is_sync::<Pooled<'static, Vec<u8>>>();
+    is_sync::<LocalPooled<'static, Vec<u8>>>();
+    is_sync::<SharedPooled<'static, Vec<u8>>>();
 }
 
 #[test]
@@ -50,6 +53,9 @@ fn single_threaded_pools_and_guards_stay_put() {
     <FixedPool<u8> as NotSync<_>>::check();
     <GrowingPool<u8> as NotSync<_>>::check();
     <Pooled<'static, u8> as NotSend<_>>::check();
+    // The borrowed guards of the shared pools go back on the thread that took them.
+    <LocalPooled<'static, u8> as NotSend<_>>::check();
+    <SharedPooled<'static, u8> as NotSend<_>>::check();
     // A pool of `!Send` objects is neither `Send` nor `Sync`.
     <ThreadSafePool<Rc<u8>> as NotSync<_>>::check();
     <ThreadSafePool<Rc<u8>> as NotSend<_>>::check();
@@ -59,19 +65,29 @@ fn single_threaded_pools_and_guards_stay_put() {
     // `Cell` is `Send` but not `Sync`: pooled across threads, yes; a shared guard, no.
     is_sync::<ThreadSafePool<Cell<u8>>>();
     <Pooled<'static, Cell<u8>> as NotSync<_>>::check();
+    <LocalPooled<'static, Cell<u8>> as NotSync<_>>::check();
+    <SharedPooled<'static, Cell<u8>> as NotSync<_>>::check();
 }
 
-/// A guard is four words: the object's address, and where it goes back to with the slot's
-/// number packed beside the variant tag. (Not a language guarantee, so a test rather than an
-/// API promise; a bigger guard costs memory in programs that keep many.)
+/// Guards stay small: the object's address and slot number, and the pool part it goes back
+/// to (one reference; two for a `ThreadSafePool`: the core and the thread's cache). Not a
+/// language guarantee, so a test rather than an API promise; a bigger guard costs memory in
+/// programs that keep many.
 #[test]
-fn a_guard_is_four_words() {
+fn guards_are_three_or_four_words() {
+    let word = std::mem::size_of::<usize>();
+    assert_eq!(std::mem::size_of::<Pooled<'static, [u64; 8]>>(), 3 * word);
     assert_eq!(
-        std::mem::size_of::<Pooled<'static, [u64; 8]>>(),
-        4 * std::mem::size_of::<usize>()
+        std::mem::size_of::<LocalPooled<'static, [u64; 8]>>(),
+        3 * word
     );
     assert_eq!(
-        std::mem::size_of::<Result<Pooled<'static, u8>, fastalloc_core::PoolError>>(),
-        4 * std::mem::size_of::<usize>()
+        std::mem::size_of::<SharedPooled<'static, [u64; 8]>>(),
+        4 * word
+    );
+    // `Result` uses the address's niche: no room for a tag.
+    assert_eq!(
+        std::mem::size_of::<Result<Pooled<'static, u8>, PoolError>>(),
+        3 * word
     );
 }

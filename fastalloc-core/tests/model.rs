@@ -19,7 +19,9 @@ mod common;
 use std::sync::Arc;
 
 use common::{Counts, Tracked};
-use fastalloc_core::{FixedPool, GrowingPool, Growth, PoolError, Pooled, ThreadSafePool};
+use fastalloc_core::{
+    FixedPool, GrowingPool, Growth, PoolError, Pooled, SharedPooled, ThreadSafePool,
+};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -128,17 +130,25 @@ impl Model {
 
 /// The operations every pool type offers, so one model test drives them all.
 trait TestPool {
-    fn alloc(&self) -> Result<Pooled<'_, Tracked>, PoolError>;
+    type Guard<'a>: std::ops::DerefMut<Target = Tracked>
+    where
+        Self: 'a;
+    fn alloc(&self) -> Result<Self::Guard<'_>, PoolError>;
+    fn detach(guard: Self::Guard<'_>) -> Tracked;
     fn close(&self);
     fn sizes(&self) -> (usize, usize, usize);
     fn stats(&self) -> fastalloc_core::PoolStats;
 }
 
 macro_rules! impl_test_pool {
-    ($($pool:ident),*) => {$(
+    ($($pool:ident => $guard:ident),*) => {$(
         impl TestPool for $pool<Tracked> {
-            fn alloc(&self) -> Result<Pooled<'_, Tracked>, PoolError> {
+            type Guard<'a> = $guard<'a, Tracked>;
+            fn alloc(&self) -> Result<$guard<'_, Tracked>, PoolError> {
                 self.allocate()
+            }
+            fn detach(guard: $guard<'_, Tracked>) -> Tracked {
+                $guard::detach(guard)
             }
             fn close(&self) {
                 $pool::close(self);
@@ -153,10 +163,10 @@ macro_rules! impl_test_pool {
     )*};
 }
 
-impl_test_pool!(FixedPool, GrowingPool, ThreadSafePool);
+impl_test_pool!(FixedPool => Pooled, GrowingPool => Pooled, ThreadSafePool => SharedPooled);
 
 fn run<P: TestPool>(pool: &P, mut model: Model, ops: &[Op], counts: &Counts) -> Vec<Tracked> {
-    let mut held: Vec<(Pooled<'_, Tracked>, u64)> = Vec::new();
+    let mut held: Vec<(P::Guard<'_>, u64)> = Vec::new();
     let mut kept = Vec::new();
     for op in ops {
         match *op {
@@ -187,7 +197,7 @@ fn run<P: TestPool>(pool: &P, mut model: Model, ops: &[Op], counts: &Counts) -> 
             }
             Op::Detach(i) if !held.is_empty() => {
                 let (guard, value) = held.swap_remove(i % held.len());
-                let object = Pooled::detach(guard);
+                let object = P::detach(guard);
                 assert_eq!(object.value, value);
                 kept.push(object);
                 model.detach();

@@ -302,14 +302,14 @@ mod late_guard {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::LazyLock;
 
-    use fastalloc_core::{Pooled, ThreadLocalPool};
+    use fastalloc_core::{LocalPooled, ThreadLocalPool};
 
     static POOL: LazyLock<ThreadLocalPool<Vec<u8>>> =
         LazyLock::new(|| ThreadLocalPool::new(4).unwrap());
     static A_ID_FREED: AtomicBool = AtomicBool::new(false);
     static B_DONE: AtomicBool = AtomicBool::new(false);
 
-    struct Holder(Option<Pooled<'static, Vec<u8>>>);
+    struct Holder(Option<LocalPooled<'static, Vec<u8>>>);
 
     impl Drop for Holder {
         fn drop(&mut self) {
@@ -357,7 +357,7 @@ mod exiting_thread {
     use std::cell::RefCell;
     use std::sync::{Arc, LazyLock, Mutex};
 
-    use fastalloc_core::{OwnedPooled, PoolError, Pooled, ThreadLocalPool, ThreadSafePool};
+    use fastalloc_core::{LocalPooled, OwnedPooled, PoolError, ThreadLocalPool, ThreadSafePool};
 
     static SHARED: LazyLock<Arc<ThreadSafePool<Vec<u8>>>> =
         LazyLock::new(|| Arc::new(ThreadSafePool::new(2).unwrap()));
@@ -371,8 +371,8 @@ mod exiting_thread {
     #[derive(Default)]
     struct Holder {
         owned: Option<OwnedPooled<Vec<u8>>>,
-        local: Option<Pooled<'static, Vec<u8>>>,
-        detach: Option<Pooled<'static, Vec<u8>>>,
+        local: Option<LocalPooled<'static, Vec<u8>>>,
+        detach: Option<LocalPooled<'static, Vec<u8>>>,
     }
 
     impl Drop for Holder {
@@ -386,7 +386,7 @@ mod exiting_thread {
             });
             seen.push(format!("shared allocate: {again:?}"));
             drop(self.local.take());
-            let kept = self.detach.take().map(Pooled::detach);
+            let kept = self.detach.take().map(LocalPooled::detach);
             seen.push(format!("detached {kept:?}"));
             seen.push(format!("local allocate: {:?}", LOCAL.allocate().err()));
         }

@@ -13,7 +13,9 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
-use fastalloc_core::{Growth, OwnedPooled, PoolError, Pooled, ThreadLocalPool, ThreadSafePool};
+use fastalloc_core::{
+    Growth, OwnedPooled, PoolError, SharedPooled, ThreadLocalPool, ThreadSafePool,
+};
 
 struct Tagged {
     held: AtomicBool,
@@ -63,7 +65,7 @@ fn stress(pool: &Arc<ThreadSafePool<Tagged>>, threads: usize, steps: usize) -> u
             let (barrier, detached) = (&barrier, &detached);
             s.spawn(move || {
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1));
-                let mut held: Vec<Pooled<'_, Tagged>> = Vec::new();
+                let mut held: Vec<SharedPooled<'_, Tagged>> = Vec::new();
                 let mut owned: Vec<OwnedPooled<Tagged>> = Vec::new();
                 barrier.wait();
                 for _ in 0..steps {
@@ -96,7 +98,7 @@ fn stress(pool: &Arc<ThreadSafePool<Tagged>>, threads: usize, steps: usize) -> u
                         }
                         _ => {
                             if rng.next() % 16 == 0 && !held.is_empty() {
-                                let object = Pooled::detach(held.pop().unwrap());
+                                let object = SharedPooled::detach(held.pop().unwrap());
                                 give_back(&object);
                                 detached.fetch_add(1, Ordering::SeqCst);
                             }

@@ -9,7 +9,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::mem;
 use std::sync::Arc;
 
-use crate::builder::Hooks;
+use crate::builder::{Hooks, Panic};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::slab::{EmptySlot, Slab};
@@ -210,25 +210,68 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// Takes back a lent object: resets it and makes it idle, or drops it if the pool is
     /// closed or the reset panics (then the panic continues).
     ///
+    /// Only the common case is here, small enough to be inlined into a guard's drop; the rest
+    /// is in cold functions.
+    ///
     /// # Safety
     ///
     /// `slot` must have been returned by `allocate` on this core and not released or detached
     /// since; the caller gives up all access to it.
     #[inline]
     pub(crate) unsafe fn release(&self, slot: Slot<T>) {
+        if self.env.is_closed() {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.release_closed(slot) };
+        } else {
+            // SAFETY: forwarded from the caller; the pool is open.
+            unsafe { self.release_open(slot) };
+        }
+    }
+
+    /// [`release`](Self::release) once the pool is known to be open.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release).
+    #[inline]
+    pub(crate) unsafe fn release_open(&self, slot: Slot<T>) {
         self.env.hooks().give_back(slot);
         self.stats.on_release();
-        if self.env.is_closed() {
-            // SAFETY: the caller hands over a lent, constructed object.
-            unsafe { self.discard(slot) };
-            return;
-        }
-        let discard = Discard { core: self, slot };
         // SAFETY: the slot holds a constructed object that the caller no longer uses, and no
         // other reference to it exists (it is listed nowhere while lent).
-        (self.env.hooks().reset)(unsafe { &mut *slot.as_ptr() });
-        mem::forget(discard);
+        if let Err(panic) = (self.env.hooks().reset)(unsafe { &mut *slot.as_ptr() }) {
+            // SAFETY: as above: the object is lent to no one and listed nowhere.
+            unsafe { self.reset_panicked(slot, panic) };
+        }
         self.with_slab(|slab| slab.push_idle(slot));
+    }
+
+    /// The release of an object into a closed pool: it is dropped.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release).
+    #[cold]
+    #[inline(never)]
+    pub(crate) unsafe fn release_closed(&self, slot: Slot<T>) {
+        self.env.hooks().give_back(slot);
+        self.stats.on_release();
+        // SAFETY: the caller hands over a lent, constructed object.
+        unsafe { self.discard(slot) };
+    }
+
+    /// The reset of the object in `slot` panicked: drops the object, frees its slot and
+    /// resumes the panic.
+    ///
+    /// # Safety
+    ///
+    /// As for [`discard`](Self::discard).
+    #[cold]
+    #[inline(never)]
+    unsafe fn reset_panicked(&self, slot: Slot<T>, panic: Panic) -> ! {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.discard(slot) };
+        std::panic::resume_unwind(panic)
     }
 
     /// Moves a lent object out of the pool for good; its slot becomes vacant.
@@ -264,6 +307,8 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     ///
     /// `slot` holds a constructed object that nothing else refers to and that is listed
     /// nowhere.
+    #[cold]
+    #[inline(never)]
     unsafe fn discard(&self, slot: Slot<T>) {
         self.stats.discarded.add(1);
         let _vacate = Vacate { core: self, slot };
@@ -335,19 +380,6 @@ struct Vacate<'a, T, E: Env<T>> {
 impl<T, E: Env<T>> Drop for Vacate<'_, T, E> {
     fn drop(&mut self) {
         self.core.with_slab(|slab| slab.push_vacant(self.slot));
-    }
-}
-
-/// Drops a lent object whose reset panicked.
-struct Discard<'a, T, E: Env<T>> {
-    core: &'a LocalCore<T, E>,
-    slot: Slot<T>,
-}
-
-impl<T, E: Env<T>> Drop for Discard<'_, T, E> {
-    fn drop(&mut self) {
-        // SAFETY: only reached while unwinding out of `release`, which owns the lent object.
-        unsafe { self.core.discard(self.slot) };
     }
 }
 

@@ -37,10 +37,7 @@ macro_rules! single_thread_pool_methods {
         #[cfg_attr(feature = "sanitizer", track_caller)]
         pub fn allocate(&self) -> Result<crate::Pooled<'_, T>, crate::PoolError> {
             let slot = self.core.allocate()?;
-            Ok(crate::Pooled::new(
-                slot,
-                crate::guard::Home::Single(&self.core),
-            ))
+            Ok(crate::Pooled::new(slot, &self.core))
         }
 
         /// How many objects the pool may hold now.

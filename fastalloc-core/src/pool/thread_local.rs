@@ -10,7 +10,7 @@ use thread_local::ThreadLocal;
 use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
 use crate::config::{Config, Kind};
 use crate::error::{BuildError, PoolError};
-use crate::guard::{Home, Pooled};
+use crate::guard::LocalPooled;
 use crate::pool::local::{LocalCore, SharedEnv};
 use crate::pool::thread_exit::{self, ExitHook};
 use crate::reset::Reset;
@@ -108,12 +108,31 @@ impl<T> PerThread<T> {
     /// As for `LocalCore::release`: `slot` was lent by this part and is handed back once.
     #[inline]
     pub(crate) unsafe fn release(&self, slot: Slot<T>) {
+        // One branch for both rare cases keeps this small enough to inline into the guard.
+        if thread_exit::is_exiting() || self.core.env.is_closed() {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.release_rare(slot) };
+        } else {
+            // SAFETY: forwarded from the caller; the calling thread owns this part, and the
+            // pool is open.
+            unsafe { self.core.release_open(slot) };
+        }
+    }
+
+    /// The release of a guard whose thread is exiting, or into a closed pool.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release).
+    #[cold]
+    #[inline(never)]
+    unsafe fn release_rare(&self, slot: Slot<T>) {
         if thread_exit::is_exiting() {
             // SAFETY: forwarded from the caller.
             unsafe { self.release_late(slot, false) };
         } else {
             // SAFETY: forwarded from the caller; the calling thread owns this part.
-            unsafe { self.core.release(slot) };
+            unsafe { self.core.release_closed(slot) };
         }
     }
 
@@ -330,10 +349,10 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// If the factory panics, the panic propagates; the pool stays consistent.
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
-    pub fn allocate(&self) -> Result<Pooled<'_, T>, PoolError> {
+    pub fn allocate(&self) -> Result<LocalPooled<'_, T>, PoolError> {
         let local = self.local()?;
         let slot = local.core.allocate()?;
-        Ok(Pooled::new(slot, Home::PerThread(local)))
+        Ok(LocalPooled::new(slot, local))
     }
 
     /// The calling thread's capacity (the configured one if it has not allocated yet).

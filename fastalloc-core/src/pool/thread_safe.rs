@@ -23,10 +23,10 @@ use std::fmt;
 use std::mem;
 use std::sync::Arc;
 
-use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
+use crate::builder::{FactorySource, Hooks, Panic, PoolBuilder, PoolKind, ResetSource};
 use crate::config::{Config, Kind};
 use crate::error::{BuildError, PoolError};
-use crate::guard::{Home, OwnedPooled, Pooled};
+use crate::guard::{OwnedPooled, SharedPooled};
 use crate::pool::local::SharedEnv;
 use crate::pool::thread_exit;
 use crate::reset::Reset;
@@ -136,6 +136,18 @@ impl<T> Cache<T> {
         // SAFETY: `busy` is held until `_busy` drops, so this is the only access.
         self.inner.with_mut(|inner| f(unsafe { &mut *inner }))
     }
+}
+
+/// Why a release left its fast path (see `SharedCore::release`).
+enum Rare {
+    /// The pool was closed: the object is dropped, not reset.
+    Closed,
+    /// The reset panicked: the object is dropped and the panic goes on.
+    ResetPanicked(Panic),
+    /// The object was reset but the cache is full: a batch goes to the depot first.
+    Full,
+    /// The object was reset and kept, but the pool was closed meanwhile: the cache is emptied.
+    ClosedMeanwhile,
 }
 
 impl<T> SharedCore<T> {
@@ -315,44 +327,76 @@ impl<T> SharedCore<T> {
 
     /// Takes back a lent object into `cache`.
     ///
+    /// Only the common case is here: every other one leaves through a single call to
+    /// [`release_rare`](Self::release_rare), which keeps this small enough for the compiler to
+    /// inline into the guard's drop.
+    ///
     /// # Safety
     ///
     /// `slot` must have been lent by this pool and not released or detached since; the caller
     /// gives up all access to it. `cache` is the calling thread's cache of this pool.
     #[inline]
     pub(crate) unsafe fn release(&self, slot: Slot<T>, cache: &Cache<T>) {
-        self.env.hooks.give_back(slot);
-        if self.env.is_closed() {
-            cache.with(|inner| inner.counters.on_release());
-            // SAFETY: the caller hands over a lent, constructed object.
-            unsafe { self.discard(slot) };
-            return;
-        }
-        let discard = Discard {
-            core: self,
-            slot,
-            cache,
-        };
-        // SAFETY: the slot holds a constructed object the caller no longer uses; it is listed
-        // nowhere while lent, so this is the only reference.
-        (self.env.hooks.reset)(unsafe { &mut *slot.as_ptr() });
-        mem::forget(discard);
-        let full = cache.with(|inner| {
-            if inner.items.len() == inner.items.capacity() {
-                return true;
+        let rare = 'fast: {
+            if self.env.is_closed() {
+                break 'fast Rare::Closed;
             }
-            inner.items.push(slot);
-            inner.counters.on_release();
-            false
-        });
-        if full {
-            self.release_slow(slot, cache);
-        }
-        if self.env.is_closed() {
+            self.env.hooks.give_back(slot);
+            // SAFETY: the slot holds a constructed object the caller no longer uses; it is
+            // listed nowhere while lent, so this is the only reference.
+            if let Err(panic) = (self.env.hooks.reset)(unsafe { &mut *slot.as_ptr() }) {
+                break 'fast Rare::ResetPanicked(panic);
+            }
+            let kept = cache.with(|inner| {
+                if inner.items.len() == inner.items.capacity() {
+                    return false;
+                }
+                inner.items.push(slot);
+                inner.counters.on_release();
+                true
+            });
+            if !kept {
+                break 'fast Rare::Full;
+            }
             // `close` may have emptied this cache just before the push above; it set the flag
-            // before taking the cache's lock, so this load sees it, and the object is dropped
-            // now rather than when the pool is.
-            self.discard_cached(cache);
+            // before taking the cache's lock, so this load sees it.
+            if self.env.is_closed() {
+                break 'fast Rare::ClosedMeanwhile;
+            }
+            return;
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { self.release_rare(slot, cache, rare) };
+    }
+
+    /// The release of `slot` when it was not simply kept in the cache.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release); `rare` says how far the release went.
+    #[cold]
+    #[inline(never)]
+    unsafe fn release_rare(&self, slot: Slot<T>, cache: &Cache<T>, rare: Rare) {
+        match rare {
+            Rare::Closed => {
+                self.env.hooks.give_back(slot);
+                cache.with(|inner| inner.counters.on_release());
+                // SAFETY: the caller hands over a lent, constructed object.
+                unsafe { self.discard(slot) };
+            }
+            Rare::ResetPanicked(panic) => {
+                cache.with(|inner| inner.counters.on_release());
+                // SAFETY: the object is lent to no one and listed nowhere.
+                unsafe { self.discard(slot) };
+                std::panic::resume_unwind(panic)
+            }
+            Rare::Full => {
+                self.release_slow(slot, cache);
+                if self.env.is_closed() {
+                    self.discard_cached(cache);
+                }
+            }
+            Rare::ClosedMeanwhile => self.discard_cached(cache),
         }
     }
 
@@ -538,21 +582,6 @@ impl<T> Drop for Vacate<'_, T> {
     }
 }
 
-/// Drops a lent object whose reset panicked.
-struct Discard<'a, T> {
-    core: &'a SharedCore<T>,
-    slot: Slot<T>,
-    cache: &'a Cache<T>,
-}
-
-impl<T> Drop for Discard<'_, T> {
-    fn drop(&mut self) {
-        self.cache.with(|inner| inner.counters.on_release());
-        // SAFETY: only reached while unwinding out of `release`, which owns the lent object.
-        unsafe { self.core.discard(self.slot) };
-    }
-}
-
 impl<T> PoolKind for ThreadSafePool<T> {
     type Item = T;
 }
@@ -599,9 +628,9 @@ impl<T> ThreadSafePool<T> {
     /// If the factory panics, the panic propagates; the pool stays consistent.
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
-    pub fn allocate(&self) -> Result<Pooled<'_, T>, PoolError> {
+    pub fn allocate(&self) -> Result<SharedPooled<'_, T>, PoolError> {
         let (slot, cache) = self.core.allocate()?;
-        Ok(Pooled::new(slot, Home::Shared(&self.core, cache)))
+        Ok(SharedPooled::new(slot, &self.core, cache))
     }
 
     /// Like [`allocate`](Self::allocate), but the guard keeps the pool alive through the `Arc`

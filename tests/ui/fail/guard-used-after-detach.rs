@@ -1,5 +1,5 @@
 // A detached guard is gone: the object now belongs to the caller.
-use fastalloc::{pooled, Pooled};
+use fastalloc::{pooled, SharedPooled};
 
 #[pooled(capacity = 8, thread_safe)]
 #[derive(Default)]
@@ -9,7 +9,7 @@ struct Particle {
 
 fn main() {
     let guard = Particle::pool().allocate().unwrap();
-    let particle: Particle = Pooled::detach(guard);
+    let particle: Particle = SharedPooled::detach(guard);
     let _ = particle.trail.len();
     let _ = guard.trail.len();
 }
