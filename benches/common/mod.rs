@@ -372,15 +372,45 @@ pub(crate) fn run_contention(
     settings: ContentionSettings,
 ) -> Vec<(&'static str, f64, f64)> {
     println!(
-        "\n{title}: {} round trips per thread, median of {} runs (interleaved), ns per round \
-         trip (wall clock of the slowest thread / round trips per thread)",
+        "\n{title}: at least {} round trips per thread (enough for 20 ms), median of {} runs \
+         (interleaved), ns per round trip (wall clock of the slowest thread / round trips per \
+         thread)",
         settings.ops, settings.runs
     );
+    // `FASTALLOC_CONTENDERS=a,b` keeps only the rows whose names contain `a` or `b` (and the
+    // control and reference rows), to look at a few rows closely.
+    let wanted = std::env::var("FASTALLOC_CONTENDERS").ok();
+    let contenders: Vec<&Contender<'_>> = contenders
+        .iter()
+        .enumerate()
+        .filter(|&(i, contender)| {
+            i == 0
+                || contender.name == reference
+                || wanted.as_deref().is_none_or(|wanted| {
+                    wanted.split(',').any(|part| contender.name.contains(part))
+                })
+        })
+        .map(|(_, contender)| contender)
+        .collect();
+    // Each contender does at least `settings.ops` round trips per run, and more if they take
+    // under 20 ms: a run of a few milliseconds is the scale at which the scheduler places new
+    // threads, and on this VM such short runs of the fast contenders came out up to 2x slow
+    // with 2 threads even when they shared nothing.
+    let ops: Vec<usize> = contenders
+        .iter()
+        .map(|contender| {
+            let probe = settings.ops / 10;
+            let ns = ns_per_op(contender, 1, probe).max(0.1);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let wanted = (20e6 / ns) as usize;
+            wanted.clamp(settings.ops, 10 * settings.ops)
+        })
+        .collect();
     let mut samples = vec![[Vec::new(), Vec::new()]; contenders.len()];
     for _ in 0..settings.runs {
-        for (contender, samples) in contenders.iter().zip(&mut samples) {
+        for ((contender, samples), &ops) in contenders.iter().zip(&mut samples).zip(&ops) {
             for (threads, samples) in [1, 2].into_iter().zip(samples.iter_mut()) {
-                samples.push(ns_per_op(contender, threads, settings.ops));
+                samples.push(ns_per_op(contender, threads, ops));
             }
         }
     }

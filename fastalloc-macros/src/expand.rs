@@ -345,14 +345,12 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
     let pool_ty = quote!(#krate::__private::#pool_name<#ident>);
     let Settings { items, calls } = settings(args, ident, krate);
 
-    let factory_var = Ident::new("__fastalloc_factory", Span::mixed_site());
     let factory = match &args.factory {
         Some(path) => replace_self(&Expr::Path(path.clone()), ident).into_token_stream(),
         None => {
             quote_spanned!(ident.span()=> <#ident as #krate::__private::DefaultForPool>::default_for_pool)
         }
     };
-    let reset_var = Ident::new("__fastalloc_reset", Span::mixed_site());
     let reset = match &args.reset {
         Some(ResetArg::With(path)) => {
             replace_self(&Expr::Path(path.clone()), ident).into_token_stream()
@@ -365,12 +363,46 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
         }
         None => quote!(<#ident as #krate::__private::ResetForPool>::reset_for_pool),
     };
+    let factory_var = Ident::new("__fastalloc_factory", Span::mixed_site());
+    let reset_var = Ident::new("__fastalloc_reset", Span::mixed_site());
     let error_var = Ident::new("__fastalloc_error", Span::mixed_site());
     let panic_message = format!(
         "`#[pooled]` could not build the `{}` of `{ident}`: {{}}",
         mode.pool_type()
     );
     let doc = pool_doc(args, ident);
+    // The builder gets two local functions rather than `fn` pointers: a function item is
+    // zero-sized and its call direct (inlined), where a pointer made every release one more
+    // indirect call. Inside each, the `let` checks the user's path against the signature
+    // (the clearest error for a wrong one) and compiles to a direct call.
+    let build = quote! {
+        || {
+            fn #factory_var() -> #ident {
+                let #factory_var: fn() -> #ident = #factory;
+                #factory_var()
+            }
+            fn #reset_var(value: &mut #ident) {
+                let #reset_var: fn(&mut #ident) = #reset;
+                #reset_var(value);
+            }
+            <#pool_ty>::builder()
+                #(#calls)*
+                .factory(#factory_var)
+                .reset_with(#reset_var)
+                .build()
+                .unwrap_or_else(|#error_var| ::core::panic!(#panic_message, #error_var))
+        }
+    };
+    // A `ThreadLocalPool` builds itself on first use (`lazy`), which leaves no check on the
+    // fast path; the other pools sit in a `LazyLock`.
+    let pool_static = if mode == Mode::ThreadLocal {
+        quote!(static __FASTALLOC_POOL: #pool_ty = <#pool_ty>::lazy(#build);)
+    } else {
+        quote! {
+            static __FASTALLOC_POOL: #krate::__private::LazyLock<#pool_ty> =
+                #krate::__private::LazyLock::new(#build);
+        }
+    };
     quote! {
         #[automatically_derived]
         impl #ident {
@@ -378,17 +410,7 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
             #[must_use]
             #vis fn pool() -> &'static #pool_ty {
                 #(#items)*
-                static __FASTALLOC_POOL: #krate::__private::LazyLock<#pool_ty> =
-                    #krate::__private::LazyLock::new(|| {
-                        let #factory_var: fn() -> #ident = #factory;
-                        let #reset_var: fn(&mut #ident) = #reset;
-                        <#pool_ty>::builder()
-                            #(#calls)*
-                            .factory(#factory_var)
-                            .reset_with(#reset_var)
-                            .build()
-                            .unwrap_or_else(|#error_var| ::core::panic!(#panic_message, #error_var))
-                    });
+                #pool_static
                 &__FASTALLOC_POOL
             }
         }

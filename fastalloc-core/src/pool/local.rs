@@ -158,6 +158,14 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         if self.env.is_closed() {
             return Err(self.closed());
         }
+        self.allocate_open()
+    }
+
+    /// [`allocate`](Self::allocate) for a caller that checked the pool is open by other
+    /// means (a `ThreadLocalPool` part's attention byte).
+    #[inline]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    pub(crate) fn allocate_open(&self) -> Result<Slot<T>, PoolError> {
         let slot = if let Some(slot) = self.with_slab(Slab::pop_idle) {
             self.stats.on_allocate();
             slot

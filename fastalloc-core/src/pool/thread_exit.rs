@@ -81,10 +81,16 @@ pub(crate) enum Kind {
 }
 
 /// A pool's unique id, never reused in the process (0 is never given out).
+///
+/// Ids start at 1 (0 is the empty record's) and never reach [`NO_POOL`] (it would take
+/// 2^64 pools).
 pub(crate) fn new_pool_id() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
+
+/// An id that matches no record, not even the empty one: a lazy pool's before it is built.
+pub(crate) const NO_POOL: u64 = u64::MAX;
 
 /// The last pool of one kind the thread used (by id) and its entry for this thread there.
 pub(crate) struct Recent {

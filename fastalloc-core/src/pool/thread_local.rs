@@ -2,8 +2,8 @@
 
 use crate::slab::Slot;
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use thread_local::ThreadLocal;
 
@@ -51,7 +51,12 @@ use crate::stats::{Counter, PoolStats};
 /// assert_eq!(pool.stats().allocations, 2);
 /// ```
 pub struct ThreadLocalPool<T: Send> {
-    shared: Arc<Shared<T>>,
+    /// `shared.id`, copied here to save a load on every `allocate` (`NO_POOL` until a lazy
+    /// pool is built: no thread's record matches it, so `allocate` takes its slow path).
+    id: AtomicU64,
+    shared: OnceLock<Arc<Shared<T>>>,
+    /// Builds the pool on first use, for a pool made by [`lazy`](Self::lazy).
+    init: Option<fn() -> ThreadLocalPool<T>>,
 }
 
 struct Shared<T: Send> {
@@ -69,10 +74,15 @@ struct Shared<T: Send> {
 /// slab: the `thread_local` crate may already have handed the entry to a new thread (the exit
 /// hook registered by `watch`-ing the thread runs before that). It drops its object and parks
 /// the empty slot in `late`, which the owner takes back on its next visit.
+///
+/// Aligned to its own cache lines: the `thread_local` crate stores the parts of several
+/// threads side by side, and two threads writing neighbouring parts would slow each other
+/// down (false sharing).
+#[repr(align(128))]
 pub(crate) struct PerThread<T> {
     core: LocalCore<T, Arc<SharedEnv<T>>>,
-    /// `HOOK_PENDING | RETURNED_LATE` bits: work for the owner's next slow path. The fast path
-    /// reads it with one relaxed load.
+    /// `HOOK_PENDING | RETURNED_LATE | CLOSED` bits: work for the owner's next slow path. The
+    /// fast paths read it with one relaxed load.
     attention: AtomicU8,
     /// Slots given back by guards dropped while their thread was exiting.
     late: Mutex<Vec<Late<T>>>,
@@ -84,6 +94,9 @@ pub(crate) struct PerThread<T> {
 const HOOK_PENDING: u8 = 1;
 /// `late` may hold slots.
 const RETURNED_LATE: u8 = 2;
+/// The pool is closed. Set on every part by `close` (and by a part made meanwhile), so that
+/// the fast paths learn of the closing from the byte they read anyway.
+const CLOSED: u8 = 4;
 
 /// A slot given back while its thread was exiting: the object in it is gone.
 struct Late<T> {
@@ -108,8 +121,8 @@ impl<T> PerThread<T> {
     /// As for `LocalCore::release`: `slot` was lent by this part and is handed back once.
     #[inline]
     pub(crate) unsafe fn release(&self, slot: Slot<T>) {
-        // One branch for both rare cases keeps this small enough to inline into the guard.
-        if thread_exit::is_exiting() || self.core.env.is_closed() {
+        // One branch for every rare case keeps this small enough to inline into the guard.
+        if thread_exit::is_exiting() || self.attention.load(Ordering::Relaxed) != 0 {
             // SAFETY: forwarded from the caller.
             unsafe { self.release_rare(slot) };
         } else {
@@ -131,8 +144,9 @@ impl<T> PerThread<T> {
             // SAFETY: forwarded from the caller.
             unsafe { self.release_late(slot, false) };
         } else {
-            // SAFETY: forwarded from the caller; the calling thread owns this part.
-            unsafe { self.core.release_closed(slot) };
+            // SAFETY: forwarded from the caller; the calling thread owns this part. (Other
+            // attention bits are the owner's business on its next allocation.)
+            unsafe { self.core.release(slot) };
         }
     }
 
@@ -241,22 +255,55 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             locals: ThreadLocal::new(),
         };
         Self {
-            shared: Arc::new(shared),
+            id: AtomicU64::new(shared.id),
+            shared: OnceLock::from(Arc::new(shared)),
+            init: None,
         }
     }
 
-    /// The calling thread's part, made (and its exit hook registered) on first use.
-    #[inline]
-    fn local(&self) -> Result<&PerThread<T>, PoolError> {
-        if let Some(entry) = thread_exit::recent(thread_exit::Kind::ThreadLocal, self.shared.id) {
-            // SAFETY: recorded by `local_slow` from `self.shared.locals` for this pool, which
-            // is alive (`&self`); see `thread_exit::recent` for why it is still this thread's.
-            let local = unsafe { &*entry.cast::<PerThread<T>>() };
-            if local.attention.load(Ordering::Relaxed) == 0 {
-                return Ok(local);
-            }
+    /// A pool built by `init` on first use, for a `static`: what `#[pooled]` generates. Unlike
+    /// a `LazyLock<ThreadLocalPool<T>>`, it costs nothing on `allocate` once built (the
+    /// `LazyLock` check was a tenth of a round trip).
+    ///
+    /// # Panics
+    ///
+    /// The first use panics if `init` does (and so does every later one: the pool is built
+    /// again each time until `init` succeeds).
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn lazy(init: fn() -> ThreadLocalPool<T>) -> Self {
+        Self {
+            id: AtomicU64::new(thread_exit::NO_POOL),
+            shared: OnceLock::new(),
+            init: Some(init),
         }
-        self.local_slow()
+    }
+
+    /// The pool's shared state, built first for a lazy pool.
+    fn shared(&self) -> &Arc<Shared<T>> {
+        self.shared.get_or_init(|| {
+            let init = self.init.expect("only a lazy pool starts unbuilt");
+            let built = init()
+                .shared
+                .into_inner()
+                .expect("`init` returns a built pool");
+            self.id.store(built.id, Ordering::Relaxed);
+            built
+        })
+    }
+
+    /// The calling thread's part if it was the last one this thread used and needs no
+    /// attention (so the pool is open too).
+    #[inline]
+    fn recent_local(&self) -> Option<&PerThread<T>> {
+        let entry = thread_exit::recent(
+            thread_exit::Kind::ThreadLocal,
+            self.id.load(Ordering::Relaxed),
+        )?;
+        // SAFETY: recorded by `local_slow` from `self.shared().locals` for this pool, which is
+        // alive (`&self`); see `thread_exit::recent` for why it is still this thread's.
+        let local = unsafe { &*entry.cast::<PerThread<T>>() };
+        (local.attention.load(Ordering::Relaxed) == 0).then_some(local)
     }
 
     #[cold]
@@ -264,10 +311,11 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         if thread_exit::is_exiting() {
             return Err(PoolError::ThreadExiting);
         }
-        self.shared
+        let shared = self.shared();
+        shared
             .locals
             .get_or_try(|| {
-                let core = LocalCore::new(self.shared.config, Arc::clone(&self.shared.env))?;
+                let core = LocalCore::new(shared.config, Arc::clone(&shared.env))?;
                 Ok::<_, BuildError>(PerThread {
                     core,
                     attention: AtomicU8::new(HOOK_PENDING),
@@ -275,16 +323,19 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
                 })
             })
             .map_err(|_| PoolError::Exhausted {
-                capacity: self.shared.config.capacity,
+                capacity: shared.config.capacity,
             })?;
         // Look the entry up again rather than keep the reference `get_or_try` returns: that
         // one is derived from the `&mut` the `thread_local` crate used to write the entry, and
         // Miri (Stacked Borrows) invalidates it at the next write through another reference.
-        let local = self
-            .shared
-            .locals
-            .get()
-            .expect("the entry was just inserted");
+        let local = shared.locals.get().expect("the entry was just inserted");
+        // `close` sets the closed flag and then flags every part it finds; this part may be
+        // new, so look at the flag after inserting it (the fences make one of the two see
+        // the other).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if shared.env.is_closed() {
+            local.attention.fetch_or(CLOSED, Ordering::Relaxed);
+        }
         local.take_late_if_any();
         if local.attention.load(Ordering::Relaxed) & HOOK_PENDING != 0 {
             self.register_exit_hook(local);
@@ -292,7 +343,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         if local.attention.load(Ordering::Relaxed) & HOOK_PENDING == 0 {
             // The exit hook is registered, so the exit flag will clear this record in time.
             let entry: *const PerThread<T> = local;
-            thread_exit::remember(thread_exit::Kind::ThreadLocal, self.shared.id, entry.cast());
+            thread_exit::remember(thread_exit::Kind::ThreadLocal, shared.id, entry.cast());
         }
         Ok(local)
     }
@@ -300,7 +351,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// Drops this thread's idle objects when it exits, and sets the exit flag that keeps its
     /// late guards away from the part (see `PerThread`).
     fn register_exit_hook(&self, local: &PerThread<T>) {
-        let pool = Arc::downgrade(&self.shared);
+        let pool = Arc::downgrade(self.shared());
         let alive = pool.clone();
         let local_ptr: *const PerThread<T> = local;
         let run = Box::new(move || {
@@ -332,7 +383,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         if thread_exit::is_exiting() {
             return None;
         }
-        let local = self.shared.locals.get()?;
+        let local = self.shared().locals.get()?;
         local.take_late_if_any();
         Some(local)
     }
@@ -350,7 +401,19 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
     pub fn allocate(&self) -> Result<LocalPooled<'_, T>, PoolError> {
-        let local = self.local()?;
+        if let Some(local) = self.recent_local() {
+            // The attention byte was clear: the pool is open.
+            let slot = local.core.allocate_open()?;
+            return Ok(LocalPooled::new(slot, local));
+        }
+        self.allocate_slow()
+    }
+
+    /// `allocate` on a thread's first use of the pool, or when its part needs attention.
+    #[cold]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    fn allocate_slow(&self) -> Result<LocalPooled<'_, T>, PoolError> {
+        let local = self.local_slow()?;
         let slot = local.core.allocate()?;
         Ok(LocalPooled::new(slot, local))
     }
@@ -358,7 +421,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// The calling thread's capacity (the configured one if it has not allocated yet).
     pub fn capacity(&self) -> usize {
         self.existing_local()
-            .map_or(self.shared.config.capacity, |l| l.core.capacity())
+            .map_or(self.shared().config.capacity, |l| l.core.capacity())
     }
 
     /// Objects this thread has lent and not yet returned.
@@ -370,7 +433,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// exhaustion.
     pub fn available(&self) -> usize {
         self.existing_local()
-            .map_or(self.shared.config.capacity, |l| l.core.available())
+            .map_or(self.shared().config.capacity, |l| l.core.available())
     }
 
     /// Constructed objects waiting in this thread's part.
@@ -382,7 +445,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// threads' capacities and `peak_in_use` the sum of their peaks.
     pub fn stats(&self) -> PoolStats {
         let mut stats = PoolStats::default();
-        for local in self.shared.locals.iter() {
+        for local in self.shared().locals.iter() {
             let counters = &local.core.stats;
             counters.add_to(&mut stats);
             // Slots parked by guards dropped on an exiting thread, not taken back yet.
@@ -391,9 +454,9 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             stats.discarded += released;
             stats.detached += detached;
             stats.in_use = stats.in_use.saturating_sub((released + detached) as usize);
-            let mut capacity = self.shared.config.capacity;
+            let mut capacity = self.shared().config.capacity;
             for _ in 0..counters.growths.get() {
-                capacity = self.shared.config.grown(capacity).unwrap_or(capacity);
+                capacity = self.shared().config.grown(capacity).unwrap_or(capacity);
             }
             stats.capacity += capacity;
         }
@@ -407,17 +470,23 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// The calling thread's idle objects are dropped now, other threads' when they exit or
     /// when the pool is dropped; objects still lent are dropped when their guards return them.
     pub fn close(&self) {
+        crate::pool::local::Env::set_closed(&self.shared().env);
+        // Pairs with the fence in `local_slow`: a part made meanwhile is either flagged here
+        // or sees the closed flag there.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        for local in self.shared().locals.iter() {
+            local.attention.fetch_or(CLOSED, Ordering::Relaxed);
+        }
         if let Some(local) = self.existing_local() {
             local.core.close();
         } else {
-            crate::pool::local::Env::set_closed(&self.shared.env);
-            self.shared.env.hooks.check_closed();
+            self.shared().env.hooks.check_closed();
         }
     }
 
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
-        self.shared.env.is_closed()
+        self.shared().env.is_closed()
     }
 }
 
@@ -444,7 +513,7 @@ where
 impl<T: Send + 'static> fmt::Debug for ThreadLocalPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadLocalPool")
-            .field("capacity_per_thread", &self.shared.config.capacity)
+            .field("capacity_per_thread", &self.shared().config.capacity)
             .field("stats", &self.stats())
             .field("closed", &self.is_closed())
             .finish()
@@ -455,12 +524,68 @@ impl<T: Send + 'static> fmt::Debug for ThreadLocalPool<T> {
 mod tests {
     use super::*;
 
+    /// A lazy pool (what `#[pooled]` puts in a `static`) is built once, on first use, by
+    /// whichever thread comes first, and then works like any other; closing it flags every
+    /// thread's part, so the fast path stops lending.
+    #[test]
+    fn a_lazy_pool_is_built_once_on_first_use() {
+        use std::sync::atomic::AtomicUsize;
+        static BUILDS: AtomicUsize = AtomicUsize::new(0);
+        static POOL: ThreadLocalPool<Vec<u8>> = ThreadLocalPool::lazy(|| {
+            BUILDS.fetch_add(1, Ordering::SeqCst);
+            ThreadLocalPool::new(2).unwrap()
+        });
+        assert_eq!(BUILDS.load(Ordering::SeqCst), 0);
+        let first = POOL.allocate().unwrap();
+        assert_eq!(BUILDS.load(Ordering::SeqCst), 1);
+        drop(first);
+        drop(POOL.allocate().unwrap()); // the fast path, through the recorded part
+        std::thread::spawn(|| drop(POOL.allocate().unwrap()))
+            .join()
+            .unwrap();
+        assert_eq!(BUILDS.load(Ordering::SeqCst), 1);
+        let stats = POOL.stats();
+        assert_eq!((stats.allocations, stats.releases), (3, 3));
+        POOL.close();
+        assert_eq!(POOL.allocate().unwrap_err(), PoolError::Closed);
+        std::thread::spawn(|| assert_eq!(POOL.allocate().unwrap_err(), PoolError::Closed))
+            .join()
+            .unwrap();
+    }
+
+    /// `close` reaches a thread whose part is on the fast path: its next allocation fails and
+    /// its guard still out is dropped on return, not kept.
+    #[test]
+    fn close_flags_the_parts_of_other_threads() {
+        use std::sync::mpsc::channel;
+        let pool: ThreadLocalPool<Vec<u8>> = ThreadLocalPool::new(2).unwrap();
+        let (closed_tx, closed_rx) = channel();
+        let (ready_tx, ready_rx) = channel();
+        std::thread::scope(|scope| {
+            let pool = &pool;
+            scope.spawn(move || {
+                drop(pool.allocate().unwrap());
+                let held = pool.allocate().unwrap(); // fast path: the part is recorded
+                ready_tx.send(()).unwrap();
+                closed_rx.recv().unwrap();
+                assert_eq!(pool.allocate().unwrap_err(), PoolError::Closed);
+                drop(held);
+            });
+            ready_rx.recv().unwrap();
+            pool.close();
+            closed_tx.send(()).unwrap();
+        });
+        let stats = pool.stats();
+        assert_eq!((stats.allocations, stats.releases, stats.in_use), (2, 2, 0));
+        assert_eq!(stats.idle, 0, "a closed pool keeps nothing");
+    }
+
     /// A guard released or detached while its thread was exiting parks its slot; the owner
     /// takes it back on its next visit, and the counts add up before and after.
     #[test]
     fn slots_parked_by_late_guards_are_taken_back() {
         let pool: ThreadLocalPool<Vec<u8>> = ThreadLocalPool::new(2).unwrap();
-        let part = pool.local().unwrap();
+        let part = pool.local_slow().unwrap();
         let dropped = part.core.allocate().unwrap();
         let moved = part.core.allocate().unwrap();
         // SAFETY: both slots were just lent by this part and are handed back once; the
