@@ -43,8 +43,8 @@ use std::sync::{Arc, Mutex, Once};
 
 use arbitrary::Arbitrary;
 use fastalloc_core::{
-    BuildError, FixedPool, GrowingPool, Growth, OwnedPooled, PoolError, PoolStats, Pooled, Reset,
-    ThreadLocalPool, ThreadSafePool,
+    BuildError, FixedPool, GrowingPool, Growth, LocalPooled, OwnedPooled, PoolError, PoolStats,
+    Pooled, Reset, SharedPooled, ThreadLocalPool, ThreadSafePool,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -343,6 +343,8 @@ enum Pool {
 
 enum Guard<'p> {
     Lent(Pooled<'p, Tracked>),
+    Local(LocalPooled<'p, Tracked>),
+    Shared(SharedPooled<'p, Tracked>),
     Owned(OwnedPooled<Tracked>),
 }
 
@@ -352,6 +354,8 @@ impl Deref for Guard<'_> {
     fn deref(&self) -> &Tracked {
         match self {
             Guard::Lent(guard) => guard,
+            Guard::Local(guard) => guard,
+            Guard::Shared(guard) => guard,
             Guard::Owned(guard) => guard,
         }
     }
@@ -361,6 +365,8 @@ impl DerefMut for Guard<'_> {
     fn deref_mut(&mut self) -> &mut Tracked {
         match self {
             Guard::Lent(guard) => guard,
+            Guard::Local(guard) => guard,
+            Guard::Shared(guard) => guard,
             Guard::Owned(guard) => guard,
         }
     }
@@ -370,6 +376,8 @@ impl Guard<'_> {
     fn detach(self) -> Tracked {
         match self {
             Guard::Lent(guard) => Pooled::detach(guard),
+            Guard::Local(guard) => LocalPooled::detach(guard),
+            Guard::Shared(guard) => SharedPooled::detach(guard),
             Guard::Owned(guard) => OwnedPooled::detach(guard),
         }
     }
@@ -412,8 +420,8 @@ impl Pool {
             Pool::Fixed(pool) => pool.allocate().map(Guard::Lent),
             Pool::Growing(pool) => pool.allocate().map(Guard::Lent),
             Pool::ThreadSafe(pool) if owned => pool.allocate_owned().map(Guard::Owned),
-            Pool::ThreadSafe(pool) => pool.allocate().map(Guard::Lent),
-            Pool::ThreadLocal(pool) => pool.allocate().map(Guard::Lent),
+            Pool::ThreadSafe(pool) => pool.allocate().map(Guard::Shared),
+            Pool::ThreadLocal(pool) => pool.allocate().map(Guard::Local),
         }
     }
 

@@ -101,7 +101,7 @@ const CLOSED: u8 = 4;
 /// A slot given back while its thread was exiting: the object in it is gone.
 struct Late<T> {
     slot: Slot<T>,
-    /// Moved out by `Pooled::detach` (else dropped: counted as a discarded release).
+    /// Moved out by `LocalPooled::detach` (else dropped: counted as a discarded release).
     detached: bool,
 }
 
@@ -589,7 +589,7 @@ mod tests {
         let dropped = part.core.allocate().unwrap();
         let moved = part.core.allocate().unwrap();
         // SAFETY: both slots were just lent by this part and are handed back once; the
-        // second one's object is moved out first, as `Pooled::detach` does.
+        // second one's object is moved out first, as `LocalPooled::detach` does.
         let kept = unsafe {
             part.release_late(dropped, false);
             let kept = moved.as_ptr().read();
