@@ -32,7 +32,7 @@ macro_rules! borrowed_guard {
             #[inline]
             fn slot(&self) -> Slot<T> {
                 // SAFETY: `ptr` and `index` are the parts of the slot given to `new`.
-                unsafe { Slot::from_parts(self.ptr, self.index) }
+                unsafe { Slot::from_parts(self.ptr, self.index as u32) }
             }
         }
 
@@ -116,7 +116,9 @@ macro_rules! borrowed_guard {
 #[must_use = "dropping a `Pooled` guard at once returns the object to the pool"]
 pub struct Pooled<'a, T> {
     ptr: NonNull<T>,
-    index: u32,
+    /// The slot's number, widened: a 4-byte field left the guard's last word half written,
+    /// and copying the guard (8-byte loads) then stalled on the 4-byte store.
+    index: usize,
     core: &'a LocalCore<T, SingleEnv<T>>,
 }
 
@@ -126,6 +128,7 @@ impl<'a, T> Pooled<'a, T> {
     #[inline]
     pub(crate) fn new(slot: Slot<T>, core: &'a LocalCore<T, SingleEnv<T>>) -> Self {
         let (ptr, index) = slot.into_parts();
+        let index = index as usize;
         Self { ptr, index, core }
     }
 
@@ -166,7 +169,8 @@ impl<'a, T> Pooled<'a, T> {
 #[must_use = "dropping a `LocalPooled` guard at once returns the object to the pool"]
 pub struct LocalPooled<'a, T> {
     ptr: NonNull<T>,
-    index: u32,
+    /// The slot's number (widened: see `Pooled`).
+    index: usize,
     part: &'a PerThread<T>,
 }
 
@@ -176,6 +180,7 @@ impl<'a, T> LocalPooled<'a, T> {
     #[inline]
     pub(crate) fn new(slot: Slot<T>, part: &'a PerThread<T>) -> Self {
         let (ptr, index) = slot.into_parts();
+        let index = index as usize;
         Self { ptr, index, part }
     }
 
@@ -219,7 +224,8 @@ impl<'a, T> LocalPooled<'a, T> {
 #[must_use = "dropping a `SharedPooled` guard at once returns the object to the pool"]
 pub struct SharedPooled<'a, T> {
     ptr: NonNull<T>,
-    index: u32,
+    /// The slot's number (widened: see `Pooled`).
+    index: usize,
     core: &'a SharedCore<T>,
     /// The cache of the thread that allocated: the guard goes back to it.
     cache: &'a Cache<T>,
@@ -231,6 +237,7 @@ impl<'a, T> SharedPooled<'a, T> {
     #[inline]
     pub(crate) fn new(slot: Slot<T>, core: &'a SharedCore<T>, cache: &'a Cache<T>) -> Self {
         let (ptr, index) = slot.into_parts();
+        let index = index as usize;
         Self {
             ptr,
             index,
