@@ -163,7 +163,7 @@ fn buffers_4kib(c: &mut Criterion) {
 #[derive(Default)]
 struct Counters {
     allocations: u64,
-    releases: u64,
+    returns: u64,
     created: u64,
     prebuilt: u64,
     growths: u64,
@@ -199,10 +199,7 @@ impl<const STATS: bool> HandPool<STATS> {
             // `in_use` is derived, not stored, as in `Counters::on_allocate`.
             let c = &mut self.counters;
             c.allocations = c.allocations.wrapping_add(1);
-            let in_use = c
-                .allocations
-                .wrapping_sub(c.releases)
-                .wrapping_sub(c.detached);
+            let in_use = c.allocations.wrapping_sub(c.returns);
             if in_use > c.peak_in_use {
                 c.peak_in_use = in_use;
             }
@@ -215,7 +212,7 @@ impl<const STATS: bool> HandPool<STATS> {
         // Counters first, then the reset, as `LocalCore::release` does.
         if STATS {
             let c = &mut self.counters;
-            c.releases = c.releases.wrapping_add(1);
+            c.returns = c.returns.wrapping_add(1);
         }
         (self.reset)(&mut object);
         self.stack.push(object);

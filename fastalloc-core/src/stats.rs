@@ -152,7 +152,9 @@ impl Counter for OwnedCounter {
 #[derive(Debug, Default)]
 pub(crate) struct Counters<C> {
     pub(crate) allocations: C,
-    pub(crate) releases: C,
+    /// Objects back: released or detached (`PoolStats::releases` is `returns - detached`).
+    /// One counter for both, so that `in_use` is one subtraction.
+    pub(crate) returns: C,
     pub(crate) created: C,
     /// Of `created`, the objects built up front by `preallocate` (not by an allocation).
     pub(crate) prebuilt: C,
@@ -170,9 +172,12 @@ impl<C: Counter> Counters<C> {
     /// (only their sum means something there).
     #[inline]
     pub(crate) fn in_use(&self) -> u64 {
-        (self.allocations.get())
-            .wrapping_sub(self.releases.get())
-            .wrapping_sub(self.detached.get())
+        self.allocations.get().wrapping_sub(self.returns.get())
+    }
+
+    /// Objects released (returned and not detached).
+    pub(crate) fn releases(&self) -> u64 {
+        self.returns.get().wrapping_sub(self.detached.get())
     }
 
     /// Records one successful allocation, and the peak of objects in use.
@@ -182,9 +187,7 @@ impl<C: Counter> Counters<C> {
         // waits for the store to be forwarded).
         let allocations = self.allocations.get().wrapping_add(1);
         self.allocations.set(allocations);
-        let in_use = allocations
-            .wrapping_sub(self.releases.get())
-            .wrapping_sub(self.detached.get());
+        let in_use = allocations.wrapping_sub(self.returns.get());
         if in_use > self.peak_in_use.get() {
             self.peak_in_use.set(in_use);
         }
@@ -200,12 +203,13 @@ impl<C: Counter> Counters<C> {
     /// Records one object coming back (kept or discarded).
     #[inline]
     pub(crate) fn on_release(&self) {
-        self.releases.add(1);
+        self.returns.add(1);
     }
 
     /// Records one object taken out for good.
     #[inline]
     pub(crate) fn on_detach(&self) {
+        self.returns.add(1);
         self.detached.add(1);
     }
 
@@ -213,7 +217,8 @@ impl<C: Counter> Counters<C> {
     /// `ThreadLocalPool` part): each is read once, and `in_use` saturates at 0 rather than wrap
     /// if the reads saw the updates out of order.
     pub(crate) fn add_to(&self, stats: &mut PoolStats) {
-        let (releases, detached) = (self.releases.get(), self.detached.get());
+        let (returns, detached) = (self.returns.get(), self.detached.get());
+        let releases = returns.saturating_sub(detached);
         let allocations = self.allocations.get();
         let created = self.created.get();
         stats.allocations += allocations;
@@ -224,7 +229,7 @@ impl<C: Counter> Counters<C> {
         stats.exhausted += self.exhausted.get();
         stats.detached += detached;
         stats.discarded += self.discarded.get();
-        stats.in_use += allocations.saturating_sub(releases.saturating_add(detached)) as usize;
+        stats.in_use += allocations.saturating_sub(returns) as usize;
         stats.peak_in_use += self.peak_in_use.get() as usize;
     }
 }

@@ -528,7 +528,7 @@ impl<T> SharedCore<T> {
                 let c = &inner.counters;
                 stats.idle += inner.items.len();
                 allocations += c.allocations.get();
-                releases += c.releases.get();
+                releases += c.releases();
                 detached += c.detached.get();
                 built += c.created.get();
             });
