@@ -8,7 +8,8 @@
 //!   used, cache-warm object is handed out next);
 //! * **vacant**: holds nothing and is listed on the vacant stack (its object was detached or
 //!   discarded);
-//! * **fresh**: holds nothing and was never used: the tail of the newest chunk past `fresh`;
+//! * **fresh**: holds nothing and was never used: the slots past a cursor (`fresh_chunk`,
+//!   `fresh`) over the newest chunks;
 //! * **out**: lent to a guard (or being built or reset), and listed nowhere.
 //!
 //! The idle and vacant stacks share one array of `capacity` entries, idle from the front and
@@ -107,6 +108,14 @@ impl<T> Slot<T> {
 /// instead makes glibc map large chunks afresh every time (`posix_memalign`), where plain
 /// `malloc` reuses freed memory, which page faults made 2-3x slower in `benches/growth.rs`.
 const CHUNK_ALIGN: usize = 128;
+
+/// The most bytes of slots in one chunk: a growth step that needs more takes several chunks.
+/// glibc serves an allocation above 32 MiB (its largest mmap threshold) with a fresh mapping
+/// every time, so each page faults on first use and goes back to the system when freed; a pool
+/// that doubled to a million 64-byte objects spent half its growth time in those faults
+/// (`benches/growth.rs`). Chunks up to 16 MiB come from the heap once the allocator has seen
+/// one freed.
+const MAX_CHUNK_BYTES: usize = 16 << 20;
 
 /// One allocation of slots, and the number of its first slot. Freed (without dropping any
 /// object) when dropped.
@@ -293,7 +302,9 @@ pub(crate) struct Slab<T> {
     /// For each page of 256 slot numbers, the address of its first slot (see the module docs).
     pages: Vec<NonNull<T>>,
     free: FreeList,
-    /// Slots `fresh..` of the last chunk were never used.
+    /// Slots `fresh..` of chunk `fresh_chunk`, and every slot of the chunks after it, were
+    /// never used.
+    fresh_chunk: usize,
     fresh: usize,
     capacity: usize,
     config: Config,
@@ -311,13 +322,50 @@ impl<T> Slab<T> {
             chunks: Vec::new(),
             pages: Vec::new(),
             free,
+            fresh_chunk: 0,
             fresh: 0,
             capacity: 0,
             config,
         };
-        let chunk = slab.new_chunk(config.capacity)?;
-        slab.push_chunk(chunk);
+        if slab.add_slots(config.capacity) < config.capacity {
+            return None;
+        }
         Some(slab)
+    }
+
+    /// The most slots one chunk holds (see [`MAX_CHUNK_BYTES`]), a whole number of pages.
+    fn max_chunk_slots() -> usize {
+        match std::mem::size_of::<T>() {
+            0 => usize::MAX,
+            size => {
+                let slots = (MAX_CHUNK_BYTES / size).max(1);
+                if slots >= PAGE_SLOTS {
+                    slots / PAGE_SLOTS * PAGE_SLOTS
+                } else {
+                    slots
+                }
+            }
+        }
+    }
+
+    /// Adds up to `len` slots, in chunks of at most [`max_chunk_slots`](Self::max_chunk_slots),
+    /// and returns how many it added (fewer if the allocator refuses part-way). Call it only
+    /// when the fresh slots are used up: the new slots become the fresh ones.
+    fn add_slots(&mut self, len: usize) -> usize {
+        let first_new = self.chunks.len();
+        let mut added = 0;
+        while added < len {
+            let Some(chunk) = self.new_chunk((len - added).min(Self::max_chunk_slots())) else {
+                break;
+            };
+            added += chunk.len();
+            self.push_chunk(chunk);
+        }
+        if added > 0 {
+            self.fresh_chunk = first_new;
+            self.fresh = 0;
+        }
+        added
     }
 
     /// Allocates a chunk of `len` slots, numbered from the next page boundary, with room to
@@ -349,7 +397,6 @@ impl<T> Slab<T> {
         }
         self.capacity += chunk.len();
         self.chunks.push(chunk);
-        self.fresh = 0;
     }
 
     /// The slot numbered `index`.
@@ -384,8 +431,8 @@ impl<T> Slab<T> {
 
     /// How many allocations succeed before the pool must grow or report exhaustion.
     pub(crate) fn available(&self) -> usize {
-        let last = self.chunks.last().map_or(0, Chunk::len);
-        self.free.idle + self.free.vacant + (last - self.fresh)
+        let unused: usize = self.chunks[self.fresh_chunk..].iter().map(Chunk::len).sum();
+        self.free.idle + self.free.vacant + (unused - self.fresh)
     }
 
     /// Takes the most recently returned idle object.
@@ -419,23 +466,27 @@ impl<T> Slab<T> {
     }
 
     fn take_fresh(&mut self) -> Option<Slot<T>> {
-        let last = self.chunks.last()?;
-        if self.fresh == last.len() {
-            return None;
+        loop {
+            let chunk = self.chunks.get(self.fresh_chunk)?;
+            if self.fresh < chunk.len() {
+                let slot = chunk.slot(self.fresh);
+                self.fresh += 1;
+                return Some(slot);
+            }
+            if self.fresh_chunk + 1 == self.chunks.len() {
+                return None;
+            }
+            self.fresh_chunk += 1;
+            self.fresh = 0;
         }
-        let slot = last.slot(self.fresh);
-        self.fresh += 1;
-        Some(slot)
     }
 
-    /// Adds one chunk by the growth policy. `None` without growth, at the maximum, or when the
+    /// Adds one growth step of slots. `None` without growth, at the maximum, or when the
     /// allocator refuses (the pool then reports exhaustion rather than aborting).
     fn grow(&mut self) -> Option<()> {
         let target = self.config.grown(self.capacity)?;
-        let chunk = self.new_chunk(target - self.capacity)?;
         self.free.reserve(target, self.config.max_capacity)?;
-        self.push_chunk(chunk);
-        Some(())
+        (self.add_slots(target - self.capacity) > 0).then_some(())
     }
 
     /// Takes every idle object off the idle list (the caller drops them, one at a time and
@@ -480,15 +531,46 @@ mod tests {
     use crate::config::{Growth, Kind, Settings};
 
     fn slab(capacity: usize, growth: Growth, max: usize) -> Slab<u64> {
+        big_slab(capacity, growth, max)
+    }
+
+    fn big_slab<T>(capacity: usize, growth: Growth, max: usize) -> Slab<T> {
         let config = Settings {
             capacity: Some(capacity),
             max_capacity: Some(max),
             growth: Some(growth),
             ..Settings::default()
         }
-        .check::<u64>(Kind::Growing)
+        .check::<T>(Kind::Growing)
         .unwrap();
         Slab::new(config).unwrap()
+    }
+
+    /// A growth step larger than `MAX_CHUNK_BYTES` takes several chunks, and every slot of
+    /// each is handed out once, in order, before the slab grows again.
+    #[test]
+    fn a_large_growth_step_takes_several_chunks() {
+        type Huge = [u64; 1 << 17]; // 1 MiB: 16 per chunk
+        assert_eq!(Slab::<Huge>::max_chunk_slots(), 16);
+        let mut slab = big_slab::<Huge>(16, Growth::Exponential(2.0), 64);
+        let mut seen = std::collections::HashSet::new();
+        let mut addresses = std::collections::HashSet::new();
+        for taken in 0..64 {
+            assert_eq!(slab.available(), slab.capacity() - taken);
+            let slot = match slab.take_empty().unwrap() {
+                EmptySlot::Found(slot) | EmptySlot::Grown(slot) => slot,
+            };
+            assert!(
+                seen.insert(slot.index),
+                "slot {} handed out twice",
+                slot.index
+            );
+            assert!(addresses.insert(slot.as_ptr().addr()));
+        }
+        // 16, then +16, then +32 in two chunks of 16.
+        assert_eq!((slab.capacity(), slab.chunks.len()), (64, 4));
+        assert_eq!(slab.available(), 0);
+        assert!(slab.take_empty().is_none(), "at the maximum");
     }
 
     /// Fills every slot (growing in steps that do not line up with pages), then checks that
