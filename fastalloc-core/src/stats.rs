@@ -175,11 +175,6 @@ impl<C: Counter> Counters<C> {
         self.allocations.get().wrapping_sub(self.returns.get())
     }
 
-    /// Objects released (returned and not detached).
-    pub(crate) fn releases(&self) -> u64 {
-        self.returns.get().wrapping_sub(self.detached.get())
-    }
-
     /// Records one successful allocation, and the peak of objects in use.
     #[inline]
     pub(crate) fn on_allocate(&self) {

@@ -261,7 +261,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// As for [`release`](Self::release).
     #[cold]
     #[inline(never)]
-    pub(crate) unsafe fn release_closed(&self, slot: Slot<T>) {
+    unsafe fn release_closed(&self, slot: Slot<T>) {
         self.env.hooks().give_back(slot);
         self.stats.on_release();
         // SAFETY: the caller hands over a lent, constructed object.

@@ -522,28 +522,27 @@ impl<T> SharedCore<T> {
             discarded: depot.discarded,
             ..PoolStats::default()
         };
-        let (mut allocations, mut releases, mut detached, mut built) = (0u64, 0, 0, 0);
+        let (mut allocations, mut returns, mut detached, mut built) = (0u64, 0, 0, 0);
         for cache in self.all_caches() {
             cache.with(|inner| {
                 let c = &inner.counters;
                 stats.idle += inner.items.len();
                 allocations += c.allocations.get();
-                releases += c.releases();
+                returns += c.returns.get();
                 detached += c.detached.get();
                 built += c.created.get();
             });
         }
         drop(depot);
         stats.allocations = allocations;
-        stats.releases = releases;
+        stats.releases = returns.saturating_sub(detached);
         stats.detached = detached;
         stats.created += built;
         stats.reused = allocations.saturating_sub(built);
         // The caches are visited one after another while other threads keep working, so the
         // sums can be off by the operations that ran meanwhile; never report more objects in
         // use than the pool has.
-        stats.in_use =
-            (allocations.saturating_sub(releases + detached) as usize).min(stats.capacity);
+        stats.in_use = (allocations.saturating_sub(returns) as usize).min(stats.capacity);
         stats
     }
 }
