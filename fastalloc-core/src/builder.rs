@@ -40,8 +40,7 @@ impl<T> Hooks<T> {
     #[cfg_attr(feature = "sanitizer", track_caller)]
     pub(crate) fn lend(&self, slot: crate::slab::Slot<T>) {
         #[cfg(feature = "sanitizer")]
-        self.loans
-            .lend(slot.as_ptr(), std::panic::Location::caller());
+        self.loans.lend(slot.addr(), std::panic::Location::caller());
         #[cfg(not(feature = "sanitizer"))]
         let _ = slot;
     }
@@ -50,7 +49,7 @@ impl<T> Hooks<T> {
     #[inline]
     pub(crate) fn give_back(&self, slot: crate::slab::Slot<T>) {
         #[cfg(feature = "sanitizer")]
-        self.loans.give_back(slot.as_ptr());
+        self.loans.give_back(slot.addr());
         #[cfg(not(feature = "sanitizer"))]
         let _ = slot;
     }

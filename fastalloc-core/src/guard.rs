@@ -1,108 +1,51 @@
-//! Guards, the loan of one object: [`Pooled`] (`FixedPool`, `GrowingPool`), [`LocalPooled`]
-//! (`ThreadLocalPool`), [`SharedPooled`] and its `'static + Send` form [`OwnedPooled`]
-//! (`ThreadSafePool`).
+//! [`Pooled`]: the loan of one object, one guard type for every pool kind.
+//!
+//! A guard holds the lent slot and its *home*: what the pool kind needs to take the object back
+//! (a reference to a single-threaded engine, a thread's part, a cache and its pool, an `Arc`).
+//! The guard knows its pool only through the [`GuardKind`] trait and the home's `release` and
+//! `detach`, as `lock_api`'s guards know their lock only through `RawMutex`; the pools implement
+//! the trait beside their own code, so this module imports no pool.
+//!
+//! Every trait impl and helper is written once, here, for every kind. The release itself stays
+//! per kind: `Drop` calls the kind's own `release`, monomorphised for that kind only, so it is
+//! small enough to inline at every end of scope (one guard with a run-time switch between
+//! kinds was not, and the call cost a third of a round trip).
 
+use std::borrow::{Borrow, BorrowMut};
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
-use std::sync::Arc;
 
-use crate::pool::local::{LocalCore, SingleEnv};
-use crate::pool::thread_local::PerThread;
-use crate::pool::thread_safe::{Cache, SharedCore, ThreadSafePool};
 use crate::slab::Slot;
 
-/// Implements what the three borrowed guards share: `Deref`, `DerefMut`, `AsRef`, `AsMut`,
-/// `Debug`, `Display`, `Sync`, and `Drop` through the guard's own `release`.
+/// An object lent by a pool. Dereferences to the object; dropping the guard resets the object
+/// and returns it to the pool.
 ///
-/// Each pool kind has its own guard type so that a guard's drop holds the release of one kind
-/// only: small enough for the compiler to inline at every end of scope (one guard type for all
-/// kinds was not, and the call cost a third of a round trip).
-macro_rules! borrowed_guard {
-    ($guard:ident) => {
-        // SAFETY: sharing `&Guard` across threads only gives out `&T`, which is fine when
-        // `T: Sync`; the guard's release runs only on drop, which needs ownership, and
-        // ownership never leaves the thread (the guard is not `Send`: `ptr` is a `NonNull`,
-        // which `tests/auto_traits.rs` checks).
-        unsafe impl<T: Sync> Sync for $guard<'_, T> {}
-
-        impl<T> $guard<'_, T> {
-            /// The lent slot, put back together.
-            #[inline]
-            fn slot(&self) -> Slot<T> {
-                // SAFETY: `ptr` and `index` are the parts of the slot given to `new`.
-                unsafe { Slot::from_parts(self.ptr, self.index as u32) }
-            }
-        }
-
-        impl<T> Deref for $guard<'_, T> {
-            type Target = T;
-
-            #[inline]
-            fn deref(&self) -> &T {
-                // SAFETY: while the guard lives, the slot holds a constructed object that only
-                // this guard can reach.
-                unsafe { self.ptr.as_ref() }
-            }
-        }
-
-        impl<T> DerefMut for $guard<'_, T> {
-            #[inline]
-            fn deref_mut(&mut self) -> &mut T {
-                // SAFETY: as in `deref`, and `&mut self` makes this access unique.
-                unsafe { self.ptr.as_mut() }
-            }
-        }
-
-        impl<T> Drop for $guard<'_, T> {
-            #[inline]
-            fn drop(&mut self) {
-                // SAFETY: the guard owns the loan of `slot` and gives it back once, here.
-                unsafe { self.release() };
-            }
-        }
-
-        impl<T: fmt::Debug> fmt::Debug for $guard<'_, T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($guard)).field(&**self).finish()
-            }
-        }
-
-        impl<T: fmt::Display> fmt::Display for $guard<'_, T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&**self, f)
-            }
-        }
-
-        impl<T> AsRef<T> for $guard<'_, T> {
-            fn as_ref(&self) -> &T {
-                self
-            }
-        }
-
-        impl<T> AsMut<T> for $guard<'_, T> {
-            fn as_mut(&mut self) -> &mut T {
-                self
-            }
-        }
-    };
-}
-
-/// An object lent by a [`FixedPool`](crate::FixedPool) or a
-/// [`GrowingPool`](crate::GrowingPool). Dereferences to the object; dropping the guard resets
-/// the object and returns it to the pool.
+/// One type serves every pool; the third parameter names the pool kind, and each pool's guard
+/// has a short name: [`Pooled<'_, T>`](Pooled) itself for [`FixedPool`](crate::FixedPool) and
+/// [`GrowingPool`](crate::GrowingPool), [`LocalPooled`] for
+/// [`ThreadLocalPool`](crate::ThreadLocalPool), [`SharedPooled`] and [`OwnedPooled`] for
+/// [`ThreadSafePool`](crate::ThreadSafePool), and `AsyncPooled` / `OwnedAsyncPooled` for
+/// `AsyncPool`. They all have the same traits (`Deref`, `DerefMut`, `AsRef`, `AsMut`, `Borrow`,
+/// `BorrowMut`, `Debug`, `Display`, `PartialEq`, `Eq`, `PartialOrd`, `Ord`, `Hash`, comparing
+/// and hashing the objects as `Box` does) and the same helpers.
 ///
 /// The guard owns the loan, so the object cannot be used after it went back and cannot be
 /// returned twice or to another pool: the borrow checker rejects all three. Helpers are
 /// associated functions (`Pooled::detach(guard)`), so they never hide a method of the object
-/// inside. The other pools lend through [`LocalPooled`] ([`ThreadLocalPool`](crate::ThreadLocalPool)),
-/// [`SharedPooled`] and [`OwnedPooled`] ([`ThreadSafePool`]), which work the same way.
+/// inside; `Pooled::detach` takes a guard of any kind.
+///
+/// Which guards may move to another thread depends on the kind: the guards of the
+/// single-threaded and per-thread pools (`Pooled`, `LocalPooled`, `SharedPooled`) stay on the
+/// thread that took them; `OwnedPooled` and the async guards are `Send` when `T` is.
 ///
 /// # Examples
 ///
 /// ```
-/// use fastalloc_core::{FixedPool, Pooled};
+/// use fastalloc_core::{FixedPool, Pooled, ThreadSafePool};
 ///
 /// let pool: FixedPool<String> = FixedPool::new(2).unwrap();
 /// let mut name = pool.allocate().unwrap();
@@ -112,222 +55,165 @@ macro_rules! borrowed_guard {
 ///
 /// let kept: String = Pooled::detach(pool.allocate().unwrap());
 /// assert!(kept.is_empty()); // a reused object is always reset
+///
+/// let shared: ThreadSafePool<String> = ThreadSafePool::new(2).unwrap();
+/// let kept: String = Pooled::detach(shared.allocate().unwrap()); // any kind of guard
+/// # drop(kept);
 /// ```
-#[must_use = "dropping a `Pooled` guard at once returns the object to the pool"]
-pub struct Pooled<'a, T> {
-    ptr: NonNull<T>,
-    /// The slot's number, widened: a 4-byte field left the guard's last word half written,
-    /// and copying the guard (8-byte loads) then stalled on the 4-byte store.
-    index: usize,
-    core: &'a LocalCore<T, SingleEnv<T>>,
+#[must_use = "dropping a guard at once returns the object to the pool"]
+pub struct Pooled<'a, T, K: GuardKind<'a, T> = kind::Local> {
+    slot: Slot<T>,
+    pub(crate) home: K::Home,
+    _loan: PhantomData<&'a ()>,
 }
 
-borrowed_guard!(Pooled);
+/// The guard of a [`ThreadLocalPool`](crate::ThreadLocalPool): the object goes back to the
+/// calling thread's part, so the guard is not `Send`.
+pub type LocalPooled<'a, T> = Pooled<'a, T, kind::ThreadLocal>;
+/// The guard of [`ThreadSafePool::allocate`](crate::ThreadSafePool::allocate): it goes back
+/// through the cache of the thread that took it (the fast path), so it is not `Send`; use
+/// [`ThreadSafePool::allocate_owned`](crate::ThreadSafePool::allocate_owned) for one that
+/// moves between threads.
+pub type SharedPooled<'a, T> = Pooled<'a, T, kind::Shared>;
+/// The guard of [`ThreadSafePool::allocate_owned`](crate::ThreadSafePool::allocate_owned):
+/// it keeps the pool alive through an `Arc`, and is `'static` and `Send`, so it can move into
+/// spawned threads and tasks. Dropping it on any thread returns the object.
+pub type OwnedPooled<T> = Pooled<'static, T, kind::SharedOwned>;
+/// The guard of `AsyncPool::allocate`: `Send` when `T` is, so it can be held across `.await`
+/// in a spawned task. Dropping it returns the object and wakes the next waiting task.
+#[cfg(feature = "async")]
+pub type AsyncPooled<'a, T> = Pooled<'a, T, kind::Async>;
+/// The guard of `AsyncPool::allocate_owned`: `'static + Send`, for spawned tasks.
+#[cfg(feature = "async")]
+pub type OwnedAsyncPooled<T> = Pooled<'static, T, kind::AsyncOwned>;
 
-impl<'a, T> Pooled<'a, T> {
-    #[inline]
-    pub(crate) fn new(slot: Slot<T>, core: &'a LocalCore<T, SingleEnv<T>>) -> Self {
-        let (ptr, index) = slot.into_parts();
-        let index = index as usize;
-        Self { ptr, index, core }
-    }
-
-    /// # Safety
-    ///
-    /// Called once, by `drop`.
-    #[inline]
-    unsafe fn release(&self) {
-        // SAFETY: forwarded: the guard owns the loan and this is its one release.
-        unsafe { self.core.release(self.slot()) };
-    }
-
-    /// Takes the object out of the pool for good. The pool does not reset it, and its slot
-    /// becomes free for a new object (counted in `stats().detached`).
-    pub fn detach(this: Self) -> T {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: the guard owns the loan, and `ManuallyDrop` makes sure it is handed back
-        // exactly once, here.
-        unsafe { this.core.detach(this.slot()) }
-    }
+/// The pool kinds, as the third parameter of [`Pooled`].
+pub mod kind {
+    /// [`FixedPool`](crate::FixedPool) and [`GrowingPool`](crate::GrowingPool).
+    #[derive(Debug)]
+    pub enum Local {}
+    /// [`ThreadLocalPool`](crate::ThreadLocalPool).
+    #[derive(Debug)]
+    pub enum ThreadLocal {}
+    /// [`ThreadSafePool::allocate`](crate::ThreadSafePool::allocate).
+    #[derive(Debug)]
+    pub enum Shared {}
+    /// [`ThreadSafePool::allocate_owned`](crate::ThreadSafePool::allocate_owned).
+    #[derive(Debug)]
+    pub enum SharedOwned {}
+    /// `AsyncPool::allocate`.
+    #[cfg(feature = "async")]
+    #[derive(Debug)]
+    pub enum Async {}
+    /// `AsyncPool::allocate_owned`.
+    #[cfg(feature = "async")]
+    #[derive(Debug)]
+    pub enum AsyncOwned {}
 }
 
-/// An object lent by a [`ThreadLocalPool`](crate::ThreadLocalPool), from the calling
-/// thread's own objects. Works like [`Pooled`]; it is not `Send`, since the object goes back
-/// to the thread that took it.
-///
-/// # Examples
-///
-/// ```
-/// use fastalloc_core::{LocalPooled, ThreadLocalPool};
-///
-/// let pool: ThreadLocalPool<Vec<u8>> = ThreadLocalPool::new(8).unwrap();
-/// let mut buffer: LocalPooled<'_, Vec<u8>> = pool.allocate().unwrap();
-/// buffer.extend_from_slice(b"scratch");
-/// let kept = LocalPooled::detach(buffer); // taken out for good, not reset
-/// assert_eq!(kept, b"scratch");
-/// ```
-#[must_use = "dropping a `LocalPooled` guard at once returns the object to the pool"]
-pub struct LocalPooled<'a, T> {
-    ptr: NonNull<T>,
-    /// The slot's number (widened: see `Pooled`).
-    index: usize,
-    part: &'a PerThread<T>,
-}
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::kind::Local {}
+    impl Sealed for super::kind::ThreadLocal {}
+    impl Sealed for super::kind::Shared {}
+    impl Sealed for super::kind::SharedOwned {}
+    #[cfg(feature = "async")]
+    impl Sealed for super::kind::Async {}
+    #[cfg(feature = "async")]
+    impl Sealed for super::kind::AsyncOwned {}
 
-borrowed_guard!(LocalPooled);
+    /// How a guard gives its object back; implemented by each kind's home, beside its pool.
+    pub trait Home<T> {
+        /// Takes back the lent object in `slot`: reset and kept, or dropped.
+        ///
+        /// # Safety
+        ///
+        /// `slot` was lent by this home's pool and is handed back once; the caller gives up
+        /// every access to it.
+        unsafe fn release(&self, slot: crate::slab::Slot<T>);
 
-impl<'a, T> LocalPooled<'a, T> {
-    #[inline]
-    pub(crate) fn new(slot: Slot<T>, part: &'a PerThread<T>) -> Self {
-        let (ptr, index) = slot.into_parts();
-        let index = index as usize;
-        Self { ptr, index, part }
-    }
-
-    /// # Safety
-    ///
-    /// Called once, by `drop`.
-    #[inline]
-    unsafe fn release(&self) {
-        // SAFETY: forwarded: the guard owns the loan and this is its one release.
-        unsafe { self.part.release(self.slot()) };
-    }
-
-    /// Takes the object out of the pool for good (see [`Pooled::detach`]).
-    pub fn detach(this: Self) -> T {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: the guard owns the loan; `ManuallyDrop` hands it back exactly once.
-        unsafe { this.part.detach(this.slot()) }
+        /// Moves the lent object out of the pool for good.
+        ///
+        /// # Safety
+        ///
+        /// As for [`release`](Self::release).
+        unsafe fn detach(&self, slot: crate::slab::Slot<T>) -> T;
     }
 }
 
-/// An object lent by a [`ThreadSafePool`] through `allocate`. Works like [`Pooled`]; it is not
-/// `Send` (it goes back through the cache of the thread that took it, the fast path): use
-/// [`ThreadSafePool::allocate_owned`] for a guard that moves between threads.
-///
-/// # Examples
-///
-/// ```
-/// use fastalloc_core::{SharedPooled, ThreadSafePool};
-///
-/// let pool: ThreadSafePool<String> = ThreadSafePool::new(8).unwrap();
-/// std::thread::scope(|scope| {
-///     for _ in 0..2 {
-///         scope.spawn(|| {
-///             let mut name: SharedPooled<'_, String> = pool.allocate().unwrap();
-///             name.push_str("shared");
-///         });
-///     }
-/// });
-/// assert_eq!(pool.in_use(), 0);
-/// ```
-#[must_use = "dropping a `SharedPooled` guard at once returns the object to the pool"]
-pub struct SharedPooled<'a, T> {
-    ptr: NonNull<T>,
-    /// The slot's number (widened: see `Pooled`).
-    index: usize,
-    core: &'a SharedCore<T>,
-    /// The cache of the thread that allocated: the guard goes back to it.
-    cache: &'a Cache<T>,
+pub(crate) use sealed::Home;
+
+/// Held by the homes of guards whose object must go back to the thread that took it, to make
+/// them not `Send` (the compiler names this type when such a guard is moved to a thread).
+pub(crate) struct ObjectGoesBackToItsThread(#[allow(dead_code)] *const ());
+
+/// The marker field of those homes.
+pub(crate) type StaysOnItsThread = PhantomData<ObjectGoesBackToItsThread>;
+
+/// A pool kind: what a [`Pooled`] guard of that kind holds to give its object back. Sealed:
+/// the kinds are those of [`kind`].
+pub trait GuardKind<'a, T>: sealed::Sealed {
+    /// What the guard holds besides the slot.
+    #[doc(hidden)]
+    type Home: sealed::Home<T>;
+    /// The guard's short name, for `Debug`.
+    #[doc(hidden)]
+    const NAME: &'static str;
 }
 
-borrowed_guard!(SharedPooled);
+// SAFETY: a guard owns its object, like a `Box<T>`, and gives it back through its home, so
+// moving it to another thread moves a `T` (`T: Send`) and the home. The homes of the kinds
+// whose objects must go back to the thread that took them are not `Send`.
+unsafe impl<'a, T: Send, K: GuardKind<'a, T>> Send for Pooled<'a, T, K> where K::Home: Send {}
+// SAFETY: through `&Pooled` another thread gets `&T` (`T: Sync`) and, through helpers such as
+// `OwnedPooled::pool`, `&K::Home`. The release needs the guard itself, so it never runs there.
+unsafe impl<'a, T: Sync, K: GuardKind<'a, T>> Sync for Pooled<'a, T, K> where K::Home: Sync {}
 
-impl<'a, T> SharedPooled<'a, T> {
+impl<'a, T, K: GuardKind<'a, T>> Pooled<'a, T, K> {
+    /// The guard of the object lent in `slot`.
     #[inline]
-    pub(crate) fn new(slot: Slot<T>, core: &'a SharedCore<T>, cache: &'a Cache<T>) -> Self {
-        let (ptr, index) = slot.into_parts();
-        let index = index as usize;
+    pub(crate) fn new(slot: Slot<T>, home: K::Home) -> Self {
         Self {
-            ptr,
-            index,
-            core,
-            cache,
+            slot,
+            home,
+            _loan: PhantomData,
         }
     }
 
-    /// # Safety
-    ///
-    /// Called once, by `drop`.
+    /// Takes the object out of the pool for good. The pool does not reset it, and its slot
+    /// becomes free for a new object (counted in `stats().detached`). Works on a guard of any
+    /// pool kind.
+    pub fn detach(this: Self) -> T {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the home is moved out once (and
+        // dropped at the end of this function: the `Arc` of an owned guard).
+        let home = unsafe { std::ptr::read(&this.home) };
+        // SAFETY: the guard owns the loan and `ManuallyDrop` keeps its `Drop` from handing it
+        // back a second time.
+        unsafe { home.detach(this.slot) }
+    }
+}
+
+impl<'a, T, K: GuardKind<'a, T>> Drop for Pooled<'a, T, K> {
     #[inline]
-    unsafe fn release(&self) {
-        // SAFETY: forwarded: the guard owns the loan and this is its one release, on the
-        // thread that owns `cache` (the guard is not `Send`).
-        unsafe { self.core.release(self.slot(), self.cache) };
-    }
-
-    /// Takes the object out of the pool for good (see [`Pooled::detach`]).
-    pub fn detach(this: Self) -> T {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: the guard owns the loan; `ManuallyDrop` hands it back exactly once.
-        unsafe { this.core.detach(this.slot(), this.cache) }
+    fn drop(&mut self) {
+        // SAFETY: the guard owns the loan of `slot` and gives it back once, here.
+        unsafe { self.home.release(self.slot) };
     }
 }
 
-/// An object lent by a [`ThreadSafePool`] held through an `Arc`: `'static` and `Send`, so it
-/// can move into spawned threads and tasks. Dropping it (on any thread) resets the object and
-/// returns it.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use fastalloc_core::ThreadSafePool;
-///
-/// let pool = Arc::new(ThreadSafePool::<Vec<u8>>::new(4).unwrap());
-/// let mut buffer = pool.allocate_owned().unwrap();
-/// std::thread::spawn(move || buffer.extend_from_slice(b"from another thread"))
-///     .join()
-///     .unwrap();
-/// assert_eq!(pool.in_use(), 0);
-/// ```
-#[must_use = "dropping an `OwnedPooled` guard at once returns the object to the pool"]
-pub struct OwnedPooled<T> {
-    slot: Slot<T>,
-    pool: Arc<ThreadSafePool<T>>,
-}
-
-// SAFETY: the guard owns its object (as a `Box<T>` would) and releases it through the
-// thread-safe pool, whose release path works from any thread; moving it is fine when `T: Send`.
-unsafe impl<T: Send> Send for OwnedPooled<T> {}
-// SAFETY: `&OwnedPooled` gives out `&T` (needs `T: Sync`) and, through `OwnedPooled::pool`,
-// `&Arc<ThreadSafePool<T>>`, with which another thread can take and drop objects (needs
-// `T: Send`).
-unsafe impl<T: Send + Sync> Sync for OwnedPooled<T> {}
-
-impl<T> OwnedPooled<T> {
-    pub(crate) fn new(slot: Slot<T>, pool: Arc<ThreadSafePool<T>>) -> Self {
-        Self { slot, pool }
-    }
-
-    /// Takes the object out of the pool for good (see [`Pooled::detach`]).
-    pub fn detach(this: Self) -> T {
-        let this = ManuallyDrop::new(this);
-        let core = this.pool.core();
-        // SAFETY: the guard owns the loan and `ManuallyDrop` hands it back exactly once.
-        let value = unsafe { core.detach(this.slot, core.cache()) };
-        // SAFETY: `this` is never used again; this drops the `Arc` it held.
-        drop(unsafe { std::ptr::read(&raw const this.pool) });
-        value
-    }
-
-    /// The pool this object came from.
-    pub fn pool(this: &Self) -> &Arc<ThreadSafePool<T>> {
-        &this.pool
-    }
-}
-
-impl<T> Deref for OwnedPooled<T> {
+impl<'a, T, K: GuardKind<'a, T>> Deref for Pooled<'a, T, K> {
     type Target = T;
 
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: while the guard lives, the slot holds a constructed object only it reaches.
+        // SAFETY: while the guard lives, the slot holds a constructed object that only this
+        // guard can reach.
         unsafe { self.slot.as_ref() }
     }
 }
 
-impl<T> DerefMut for OwnedPooled<T> {
+impl<'a, T, K: GuardKind<'a, T>> DerefMut for Pooled<'a, T, K> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` makes this access unique.
@@ -335,29 +221,64 @@ impl<T> DerefMut for OwnedPooled<T> {
     }
 }
 
-impl<T> Drop for OwnedPooled<T> {
-    fn drop(&mut self) {
-        let core = self.pool.core();
-        // SAFETY: the guard owns the loan and gives it back once, to the cache of the thread
-        // it is dropped on.
-        unsafe { core.release(self.slot, core.cache()) };
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for OwnedPooled<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("OwnedPooled").field(&**self).finish()
-    }
-}
-
-impl<T> AsRef<T> for OwnedPooled<T> {
+impl<'a, T, K: GuardKind<'a, T>> AsRef<T> for Pooled<'a, T, K> {
     fn as_ref(&self) -> &T {
         self
     }
 }
 
-impl<T> AsMut<T> for OwnedPooled<T> {
+impl<'a, T, K: GuardKind<'a, T>> AsMut<T> for Pooled<'a, T, K> {
     fn as_mut(&mut self) -> &mut T {
         self
+    }
+}
+
+impl<'a, T, K: GuardKind<'a, T>> Borrow<T> for Pooled<'a, T, K> {
+    fn borrow(&self) -> &T {
+        self
+    }
+}
+
+impl<'a, T, K: GuardKind<'a, T>> BorrowMut<T> for Pooled<'a, T, K> {
+    fn borrow_mut(&mut self) -> &mut T {
+        self
+    }
+}
+
+impl<'a, T: fmt::Debug, K: GuardKind<'a, T>> fmt::Debug for Pooled<'a, T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple(K::NAME).field(&**self).finish()
+    }
+}
+
+impl<'a, T: fmt::Display, K: GuardKind<'a, T>> fmt::Display for Pooled<'a, T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<'a, T: PartialEq, K: GuardKind<'a, T>> PartialEq for Pooled<'a, T, K> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<'a, T: Eq, K: GuardKind<'a, T>> Eq for Pooled<'a, T, K> {}
+
+impl<'a, T: PartialOrd, K: GuardKind<'a, T>> PartialOrd for Pooled<'a, T, K> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        (**self).partial_cmp(&**other)
+    }
+}
+
+impl<'a, T: Ord, K: GuardKind<'a, T>> Ord for Pooled<'a, T, K> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl<'a, T: Hash, K: GuardKind<'a, T>> Hash for Pooled<'a, T, K> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
     }
 }

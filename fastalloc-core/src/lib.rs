@@ -38,6 +38,7 @@ mod builder;
 mod config;
 mod error;
 mod guard;
+mod per_thread;
 mod pool;
 mod reset;
 #[cfg(feature = "sanitizer")]
@@ -54,9 +55,11 @@ pub use builder::{
 };
 pub use config::Growth;
 pub use error::{BuildError, PoolError};
-pub use guard::{LocalPooled, OwnedPooled, Pooled, SharedPooled};
+pub use guard::{kind, GuardKind, LocalPooled, OwnedPooled, Pooled, SharedPooled};
 #[cfg(feature = "async")]
-pub use pool::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
+pub use guard::{AsyncPooled, OwnedAsyncPooled};
+#[cfg(feature = "async")]
+pub use pool::AsyncPool;
 pub use pool::{FixedPool, GrowingPool, ThreadLocalPool, ThreadSafePool};
 pub use reset::Reset;
 pub use stats::PoolStats;

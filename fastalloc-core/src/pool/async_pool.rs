@@ -15,11 +15,7 @@
 //! cancellation-safe: a waiter that was handed a permit and is dropped passes it on to the
 //! next waiter.
 
-use crate::slab::Slot;
 use std::fmt;
-use std::mem::ManuallyDrop;
-use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
@@ -27,9 +23,12 @@ use tokio::sync::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 use crate::builder::{FactorySource, PoolBuilder, PoolKind, ResetSource};
 use crate::config::Kind;
 use crate::error::{BuildError, PoolError};
+use crate::guard::{kind, AsyncPooled, Home, OwnedAsyncPooled};
 use crate::pool::thread_safe::ThreadSafePool;
 use crate::reset::Reset;
+use crate::slab::Slot;
 use crate::stats::PoolStats;
+use crate::sync::{AtomicU64, AtomicUsize, Ordering};
 
 /// A pool for async code: [`allocate`](Self::allocate) waits while every object is lent, and
 /// waiters are served first come, first served.
@@ -94,6 +93,53 @@ impl<T> AsyncPool<T> {
         PoolBuilder::new()
     }
 
+    /// How many objects the pool may hold now.
+    pub fn capacity(&self) -> usize {
+        self.pool.capacity()
+    }
+
+    /// Objects lent and not yet returned.
+    pub fn in_use(&self) -> usize {
+        self.pool.in_use()
+    }
+
+    /// How many more allocations succeed without waiting.
+    pub fn available(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// Constructed objects waiting to be lent.
+    pub fn idle(&self) -> usize {
+        self.pool.idle()
+    }
+
+    /// Tasks waiting for an object right now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// A snapshot of the statistics, with `waiting` and `waits` filled in.
+    pub fn stats(&self) -> PoolStats {
+        let mut stats = self.pool.stats();
+        stats.waiting = self.waiting();
+        stats.waits = self.waits.load(Ordering::Relaxed);
+        stats
+    }
+
+    /// Closes the pool: every waiting task wakes with [`PoolError::Closed`], later allocations
+    /// fail with it, idle objects are dropped now and lent ones when they come back.
+    pub fn close(&self) {
+        self.permits.close();
+        self.pool.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.permits.is_closed()
+    }
+}
+
+impl<T: 'static> AsyncPool<T> {
     /// Lends an object, waiting (first come, first served) while every object is lent.
     ///
     /// Cancellation-safe: dropping the future at any point loses no object and no wake-up.
@@ -108,7 +154,7 @@ impl<T> AsyncPool<T> {
     pub async fn allocate(&self) -> Result<AsyncPooled<'_, T>, PoolError> {
         let permit = self.acquire().await?;
         let slot = self.take(permit)?;
-        Ok(AsyncPooled { slot, pool: self })
+        Ok(AsyncPooled::new(slot, self))
     }
 
     /// Lends an object if one is free now; never waits.
@@ -120,7 +166,7 @@ impl<T> AsyncPool<T> {
     pub fn try_allocate(&self) -> Result<AsyncPooled<'_, T>, PoolError> {
         let permit = self.try_acquire()?;
         let slot = self.take(permit)?;
-        Ok(AsyncPooled { slot, pool: self })
+        Ok(AsyncPooled::new(slot, self))
     }
 
     /// Like [`allocate`](Self::allocate), but the guard keeps the pool alive through the `Arc`
@@ -132,10 +178,7 @@ impl<T> AsyncPool<T> {
     pub async fn allocate_owned(self: &Arc<Self>) -> Result<OwnedAsyncPooled<T>, PoolError> {
         let permit = self.acquire().await?;
         let slot = self.take(permit)?;
-        Ok(OwnedAsyncPooled {
-            slot,
-            pool: Arc::clone(self),
-        })
+        Ok(OwnedAsyncPooled::new(slot, Arc::clone(self)))
     }
 
     /// Like [`try_allocate`](Self::try_allocate), with an owned guard.
@@ -146,10 +189,7 @@ impl<T> AsyncPool<T> {
     pub fn try_allocate_owned(self: &Arc<Self>) -> Result<OwnedAsyncPooled<T>, PoolError> {
         let permit = self.try_acquire()?;
         let slot = self.take(permit)?;
-        Ok(OwnedAsyncPooled {
-            slot,
-            pool: Arc::clone(self),
-        })
+        Ok(OwnedAsyncPooled::new(slot, Arc::clone(self)))
     }
 
     fn try_acquire(&self) -> Result<SemaphorePermit<'_>, PoolError> {
@@ -218,51 +258,6 @@ impl<T> AsyncPool<T> {
         // SAFETY: guaranteed by the caller.
         unsafe { core.detach(slot, core.cache()) }
     }
-
-    /// How many objects the pool may hold now.
-    pub fn capacity(&self) -> usize {
-        self.pool.capacity()
-    }
-
-    /// Objects lent and not yet returned.
-    pub fn in_use(&self) -> usize {
-        self.pool.in_use()
-    }
-
-    /// How many more allocations succeed without waiting.
-    pub fn available(&self) -> usize {
-        self.permits.available_permits()
-    }
-
-    /// Constructed objects waiting to be lent.
-    pub fn idle(&self) -> usize {
-        self.pool.idle()
-    }
-
-    /// Tasks waiting for an object right now.
-    pub fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::Relaxed)
-    }
-
-    /// A snapshot of the statistics, with `waiting` and `waits` filled in.
-    pub fn stats(&self) -> PoolStats {
-        let mut stats = self.pool.stats();
-        stats.waiting = self.waiting();
-        stats.waits = self.waits.load(Ordering::Relaxed);
-        stats
-    }
-
-    /// Closes the pool: every waiting task wakes with [`PoolError::Closed`], later allocations
-    /// fail with it, idle objects are dropped now and lent ones when they come back.
-    pub fn close(&self) {
-        self.permits.close();
-        self.pool.close();
-    }
-
-    /// Whether [`close`](Self::close) was called.
-    pub fn is_closed(&self) -> bool {
-        self.permits.is_closed()
-    }
 }
 
 /// Adds one permit back when dropped (also while unwinding from a panicking reset).
@@ -311,87 +306,37 @@ impl<T> fmt::Debug for AsyncPool<T> {
     }
 }
 
-/// An object lent by an [`AsyncPool`]. `Send` when `T` is, so it can be held across `.await`
-/// in a spawned task; dropping it (on any thread) resets the object, returns it, and then wakes
-/// the next waiting task.
-#[must_use = "dropping an `AsyncPooled` guard at once returns the object to the pool"]
-pub struct AsyncPooled<'a, T> {
-    slot: Slot<T>,
-    pool: &'a AsyncPool<T>,
+impl<'a, T: 'static> crate::guard::GuardKind<'a, T> for kind::Async {
+    type Home = &'a AsyncPool<T>;
+    const NAME: &'static str = "AsyncPooled";
 }
 
-// SAFETY: the guard owns its object (like a `Box<T>`) and returns it through the thread-safe
-// pool from whatever thread drops it; moving it needs `T: Send`.
-unsafe impl<T: Send> Send for AsyncPooled<'_, T> {}
-// SAFETY: `&AsyncPooled` only gives out `&T`.
-unsafe impl<T: Sync> Sync for AsyncPooled<'_, T> {}
-
-/// An object lent by an [`AsyncPool`] held in an `Arc`: `'static + Send`, for spawned tasks.
-#[must_use = "dropping an `OwnedAsyncPooled` guard at once returns the object to the pool"]
-pub struct OwnedAsyncPooled<T> {
-    slot: Slot<T>,
-    pool: Arc<AsyncPool<T>>,
+impl<T: 'static> crate::guard::GuardKind<'_, T> for kind::AsyncOwned {
+    type Home = Arc<AsyncPool<T>>;
+    const NAME: &'static str = "OwnedAsyncPooled";
 }
 
-// SAFETY: as for `AsyncPooled`.
-unsafe impl<T: Send> Send for OwnedAsyncPooled<T> {}
-// SAFETY: as for `AsyncPooled`.
-unsafe impl<T: Sync> Sync for OwnedAsyncPooled<T> {}
+/// The async guards give their object back to the thread-safe pool and then their permit.
+impl<T: 'static> Home<T> for &AsyncPool<T> {
+    unsafe fn release(&self, slot: Slot<T>) {
+        // SAFETY: forwarded from the caller.
+        unsafe { AsyncPool::release(self, slot) };
+    }
 
-macro_rules! async_guard {
-    ($guard:ident $(<$lt:lifetime>)?) => {
-        impl<$($lt,)? T> Deref for $guard<$($lt,)? T> {
-            type Target = T;
-
-            fn deref(&self) -> &T {
-                // SAFETY: while the guard lives, the slot holds an object only it reaches.
-                unsafe { self.slot.as_ref() }
-            }
-        }
-
-        impl<$($lt,)? T> DerefMut for $guard<$($lt,)? T> {
-            fn deref_mut(&mut self) -> &mut T {
-                // SAFETY: as in `deref`, and `&mut self` makes this access unique.
-                unsafe { self.slot.as_mut() }
-            }
-        }
-
-        impl<$($lt,)? T> Drop for $guard<$($lt,)? T> {
-            fn drop(&mut self) {
-                // SAFETY: the guard owns the loan and gives it back once.
-                unsafe { self.pool.release(self.slot) };
-            }
-        }
-
-        impl<$($lt,)? T: fmt::Debug> fmt::Debug for $guard<$($lt,)? T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($guard)).field(&**self).finish()
-            }
-        }
-    };
-}
-
-async_guard!(AsyncPooled<'a>);
-async_guard!(OwnedAsyncPooled);
-
-impl<T> AsyncPooled<'_, T> {
-    /// Takes the object out of the pool for good; its slot and its turn become free.
-    pub fn detach(this: Self) -> T {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: the guard owns the loan; `ManuallyDrop` hands it back exactly once.
-        unsafe { this.pool.detach(this.slot) }
+    unsafe fn detach(&self, slot: Slot<T>) -> T {
+        // SAFETY: forwarded from the caller.
+        unsafe { AsyncPool::detach(self, slot) }
     }
 }
 
-impl<T> OwnedAsyncPooled<T> {
-    /// Takes the object out of the pool for good; its slot and its turn become free.
-    pub fn detach(this: Self) -> T {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: the guard owns the loan; `ManuallyDrop` hands it back exactly once.
-        let value = unsafe { this.pool.detach(this.slot) };
-        // SAFETY: `this` is never used or dropped again; this releases the `Arc` it held
-        // (and only that: the guard's own `Drop` must not run).
-        drop(unsafe { std::ptr::read(&raw const this.pool) });
-        value
+impl<T: 'static> Home<T> for Arc<AsyncPool<T>> {
+    unsafe fn release(&self, slot: Slot<T>) {
+        // SAFETY: forwarded from the caller.
+        unsafe { AsyncPool::release(self, slot) };
+    }
+
+    unsafe fn detach(&self, slot: Slot<T>) -> T {
+        // SAFETY: forwarded from the caller.
+        unsafe { AsyncPool::detach(self, slot) }
     }
 }

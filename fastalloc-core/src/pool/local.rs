@@ -4,17 +4,15 @@
 //! threads read its statistics), and is otherwise only ever used by its own thread (see
 //! `PerThread`).
 
-use crate::slab::Slot;
 use std::cell::{Cell, UnsafeCell};
-use std::mem;
 use std::sync::Arc;
 
 use crate::builder::{Hooks, Panic};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
-use crate::slab::{EmptySlot, Slab};
+use crate::guard::{kind, GuardKind, Home};
+use crate::slab::{discard_all, EmptySlot, Owner, Slab, Slot};
 use crate::stats::{Counter, Counters, OwnedCounter, PoolStats};
-
 use crate::sync::{AtomicBool, Ordering};
 
 /// What a [`LocalCore`] shares with the rest of its pool: the hooks and the closed flag.
@@ -131,7 +129,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
                 let Some(EmptySlot::Found(slot)) = core.with_slab(Slab::take_empty) else {
                     unreachable!("a new slab has `capacity` fresh slots");
                 };
-                core.construct(slot);
+                slot.construct(&core);
                 core.stats.created.add(1);
                 core.stats.prebuilt.add(1);
                 core.with_slab(|slab| slab.push_idle(slot));
@@ -199,20 +197,10 @@ impl<T, E: Env<T>> LocalCore<T, E> {
                 });
             }
         };
-        self.construct(slot);
+        slot.construct(self);
         self.stats.created.add(1);
         self.stats.on_allocate();
         Ok(slot)
-    }
-
-    /// Builds an object into an empty slot taken from the slab. If the factory panics, the
-    /// slot goes back to the vacant list and the panic continues.
-    fn construct(&self, slot: Slot<T>) {
-        let vacate = Vacate { core: self, slot };
-        let value = (self.env.hooks().factory)();
-        mem::forget(vacate);
-        // SAFETY: the slot is empty and owned by this call: it was just taken from the slab.
-        unsafe { slot.as_ptr().write(value) };
     }
 
     /// Takes back a lent object: resets it and makes it idle, or drops it if the pool is
@@ -232,26 +220,32 @@ impl<T, E: Env<T>> LocalCore<T, E> {
             unsafe { self.release_closed(slot) };
         } else {
             // SAFETY: forwarded from the caller; the pool is open.
-            unsafe { self.release_open(slot) };
+            unsafe { self.release_open(slot, || self.env.is_closed()) };
         }
     }
 
-    /// [`release`](Self::release) once the pool is known to be open.
+    /// [`release`](Self::release) once the pool is known to be open. `closed` says whether
+    /// it was closed meanwhile, by the reset itself: the object is then dropped, not kept.
     ///
     /// # Safety
     ///
     /// As for [`release`](Self::release).
     #[inline]
-    pub(crate) unsafe fn release_open(&self, slot: Slot<T>) {
+    pub(crate) unsafe fn release_open(&self, mut slot: Slot<T>, closed: impl FnOnce() -> bool) {
         self.env.hooks().give_back(slot);
         self.stats.on_release();
         // SAFETY: the slot holds a constructed object that the caller no longer uses, and no
         // other reference to it exists (it is listed nowhere while lent).
-        if let Err(panic) = (self.env.hooks().reset)(unsafe { &mut *slot.as_ptr() }) {
+        if let Err(panic) = (self.env.hooks().reset)(unsafe { slot.as_mut() }) {
             // SAFETY: as above: the object is lent to no one and listed nowhere.
             unsafe { self.reset_panicked(slot, panic) };
         }
-        self.with_slab(|slab| slab.push_idle(slot));
+        if closed() {
+            // SAFETY: as above.
+            unsafe { slot.discard(self) };
+        } else {
+            self.with_slab(|slab| slab.push_idle(slot));
+        }
     }
 
     /// The release of an object into a closed pool: it is dropped.
@@ -265,7 +259,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         self.env.hooks().give_back(slot);
         self.stats.on_release();
         // SAFETY: the caller hands over a lent, constructed object.
-        unsafe { self.discard(slot) };
+        unsafe { slot.discard(self) };
     }
 
     /// The reset of the object in `slot` panicked: drops the object, frees its slot and
@@ -273,12 +267,12 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     ///
     /// # Safety
     ///
-    /// As for [`discard`](Self::discard).
+    /// As for [`Slot::discard`].
     #[cold]
     #[inline(never)]
     unsafe fn reset_panicked(&self, slot: Slot<T>, panic: Panic) -> ! {
         // SAFETY: guaranteed by the caller.
-        unsafe { self.discard(slot) };
+        unsafe { slot.discard(self) };
         std::panic::resume_unwind(panic)
     }
 
@@ -290,7 +284,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     pub(crate) unsafe fn detach(&self, slot: Slot<T>) -> T {
         // SAFETY: the slot holds a constructed object handed over by the caller; after the read
         // the slot is treated as empty.
-        let value = unsafe { slot.as_ptr().read() };
+        let value = unsafe { slot.take() };
         self.env.hooks().give_back(slot);
         self.with_slab(|slab| slab.push_vacant(slot));
         self.stats.on_detach();
@@ -309,21 +303,6 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         self.with_slab(|slab| slab.push_vacant(slot));
     }
 
-    /// Drops the object in `slot` and makes the slot vacant, even if the drop panics.
-    ///
-    /// # Safety
-    ///
-    /// `slot` holds a constructed object that nothing else refers to and that is listed
-    /// nowhere.
-    #[cold]
-    #[inline(never)]
-    unsafe fn discard(&self, slot: Slot<T>) {
-        self.stats.discarded.add(1);
-        let _vacate = Vacate { core: self, slot };
-        // SAFETY: guaranteed by the caller; `_vacate` lists the slot as vacant afterwards.
-        unsafe { slot.as_ptr().drop_in_place() };
-    }
-
     /// Marks the pool closed and drops every idle object.
     pub(crate) fn close(&self) {
         self.env.set_closed();
@@ -334,17 +313,9 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// Drops every idle object (counted as discarded).
     pub(crate) fn drop_idle(&self) {
         let taken = self.with_slab(Slab::take_all_idle);
-        let mut rest = Requeue {
-            core: self,
-            rest: taken.into_iter(),
-        };
-        // `rest` owns the iterator, so if a `Drop` of `T` panics, its own `Drop` requeues the
-        // objects not reached yet.
-        for slot in rest.rest.by_ref() {
-            // SAFETY: the slot was idle: it holds an object nothing refers to, and it was
-            // taken off the idle list.
-            unsafe { self.discard(slot) };
-        }
+        // SAFETY: the slots were idle: each holds an object nothing refers to, and they were
+        // taken off the idle list.
+        unsafe { discard_all(self, taken) };
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -379,29 +350,50 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     }
 }
 
-/// Puts a slot on the vacant list when dropped (also during a panic).
-struct Vacate<'a, T, E: Env<T>> {
-    core: &'a LocalCore<T, E>,
-    slot: Slot<T>,
-}
+impl<T, E: Env<T>> Owner<T> for LocalCore<T, E> {
+    fn build(&self) -> T {
+        (self.env.hooks().factory)()
+    }
 
-impl<T, E: Env<T>> Drop for Vacate<'_, T, E> {
-    fn drop(&mut self) {
-        self.core.with_slab(|slab| slab.push_vacant(self.slot));
+    fn vacate(&self, slot: Slot<T>, discarded: bool) {
+        if discarded {
+            self.stats.discarded.add(1);
+        }
+        self.with_slab(|slab| slab.push_vacant(slot));
+    }
+
+    fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>) {
+        self.with_slab(|slab| rest.for_each(|slot| slab.push_idle(slot)));
     }
 }
 
-/// Puts idle objects that `drop_idle` did not reach (because a `Drop` panicked) back on the
-/// idle list, so none is lost.
-struct Requeue<'a, T, E: Env<T>> {
-    core: &'a LocalCore<T, E>,
-    rest: std::vec::IntoIter<Slot<T>>,
+/// What a [`Pooled`](crate::Pooled) guard of a `FixedPool` or `GrowingPool` holds: the engine.
+pub struct LocalHome<'a, T>(&'a LocalCore<T, SingleEnv<T>>);
+
+impl<'a, T> LocalHome<'a, T> {
+    pub(crate) fn new(core: &'a LocalCore<T, SingleEnv<T>>) -> Self {
+        Self(core)
+    }
 }
 
-impl<T, E: Env<T>> Drop for Requeue<'_, T, E> {
-    fn drop(&mut self) {
-        for slot in self.rest.by_ref() {
-            self.core.with_slab(|slab| slab.push_idle(slot));
-        }
+// SAFETY: through `&LocalHome` nothing can be done (the guard's release needs the guard), so
+// sharing one between threads is harmless. It is not `Send`: the engine is single-threaded.
+unsafe impl<T> Sync for LocalHome<'_, T> {}
+
+impl<'a, T: 'a> GuardKind<'a, T> for kind::Local {
+    type Home = LocalHome<'a, T>;
+    const NAME: &'static str = "Pooled";
+}
+
+impl<T> Home<T> for LocalHome<'_, T> {
+    #[inline]
+    unsafe fn release(&self, slot: Slot<T>) {
+        // SAFETY: forwarded from the caller (the guard's one release).
+        unsafe { self.0.release(slot) };
+    }
+
+    unsafe fn detach(&self, slot: Slot<T>) -> T {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.0.detach(slot) }
     }
 }

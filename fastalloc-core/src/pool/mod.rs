@@ -7,12 +7,11 @@ pub(crate) mod async_pool;
 pub(crate) mod fixed;
 pub(crate) mod growing;
 pub(crate) mod local;
-pub(crate) mod thread_exit;
 pub(crate) mod thread_local;
 pub(crate) mod thread_safe;
 
 #[cfg(feature = "async")]
-pub use async_pool::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
+pub use async_pool::AsyncPool;
 pub use fixed::FixedPool;
 pub use growing::GrowingPool;
 pub use thread_local::ThreadLocalPool;
@@ -37,7 +36,10 @@ macro_rules! single_thread_pool_methods {
         #[cfg_attr(feature = "sanitizer", track_caller)]
         pub fn allocate(&self) -> Result<crate::Pooled<'_, T>, crate::PoolError> {
             let slot = self.core.allocate()?;
-            Ok(crate::Pooled::new(slot, &self.core))
+            Ok(crate::Pooled::new(
+                slot,
+                crate::pool::local::LocalHome::new(&self.core),
+            ))
         }
 
         /// How many objects the pool may hold now.

@@ -1,20 +1,19 @@
 //! [`ThreadLocalPool`]: one handle, a separate single-threaded pool per thread.
 
-use crate::slab::Slot;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-
-use thread_local::ThreadLocal;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
 use crate::config::{Config, Kind};
 use crate::error::{BuildError, PoolError};
-use crate::guard::LocalPooled;
+use crate::guard::{kind, Home, LocalPooled, StaysOnItsThread};
+use crate::per_thread::{self, ExitHook, Table};
 use crate::pool::local::{LocalCore, SharedEnv};
-use crate::pool::thread_exit::{self, ExitHook};
 use crate::reset::Reset;
+use crate::slab::Slot;
 use crate::stats::{Counter, PoolStats};
+use crate::sync::{fence, AtomicU64, AtomicU8, Mutex, OnceLock, Ordering};
 
 /// A pool whose storage is per thread: each thread that allocates gets its own pool of
 /// `capacity` objects (growing too, if configured), so threads never contend: an allocation
@@ -60,24 +59,24 @@ pub struct ThreadLocalPool<T: Send> {
 }
 
 struct Shared<T: Send> {
-    /// This pool's id for `thread_exit::recent`.
+    /// This pool's id for `per_thread::recent`.
     id: u64,
     env: Arc<SharedEnv<T>>,
     config: Config,
-    locals: ThreadLocal<PerThread<T>>,
+    locals: Table<PerThread<T>>,
 }
 
 /// One thread's part of the pool.
 ///
 /// Only the owning thread touches its core's slab. Other threads read its counters (relaxed
 /// atomics) for `stats`, and a guard dropped while its thread is exiting does not touch the
-/// slab: the `thread_local` crate may already have handed the entry to a new thread (the exit
-/// hook registered by `watch`-ing the thread runs before that). It drops its object and parks
-/// the empty slot in `late`, which the owner takes back on its next visit.
+/// slab: once the exit flag is set, the thread's number, and with it this part, may be handed
+/// to a new thread (see `per_thread`). It drops its object and parks the empty slot in `late`,
+/// which the owner takes back on its next visit.
 ///
-/// Aligned to its own cache lines: the `thread_local` crate stores the parts of several
-/// threads side by side, and two threads writing neighbouring parts would slow each other
-/// down (false sharing).
+/// Aligned to its own cache lines: a [`Table`] stores the parts of several threads side by
+/// side, and two threads writing neighbouring parts would slow each other down (false
+/// sharing).
 #[repr(align(128))]
 pub(crate) struct PerThread<T> {
     core: LocalCore<T, Arc<SharedEnv<T>>>,
@@ -89,8 +88,8 @@ pub(crate) struct PerThread<T> {
 }
 
 /// The owning thread has not registered its exit hook yet: true for a new entry, and set
-/// again by the hook, because the `thread_local` crate gives an exited thread's entry to the
-/// next new thread.
+/// again by the hook, because an exited thread's number and entries go to the next new
+/// thread.
 const HOOK_PENDING: u8 = 1;
 /// `late` may hold slots.
 const RETURNED_LATE: u8 = 2;
@@ -122,13 +121,17 @@ impl<T> PerThread<T> {
     #[inline]
     pub(crate) unsafe fn release(&self, slot: Slot<T>) {
         // One branch for every rare case keeps this small enough to inline into the guard.
-        if thread_exit::is_exiting() || self.attention.load(Ordering::Relaxed) != 0 {
+        if per_thread::is_exiting() || self.attention.load(Ordering::Relaxed) != 0 {
             // SAFETY: forwarded from the caller.
             unsafe { self.release_rare(slot) };
         } else {
             // SAFETY: forwarded from the caller; the calling thread owns this part, and the
-            // pool is open.
-            unsafe { self.core.release_open(slot) };
+            // pool is open. A reset that closes the pool flags this part too (`close`).
+            unsafe {
+                self.core.release_open(slot, || {
+                    self.attention.load(Ordering::Relaxed) & CLOSED != 0
+                });
+            }
         }
     }
 
@@ -140,7 +143,7 @@ impl<T> PerThread<T> {
     #[cold]
     #[inline(never)]
     unsafe fn release_rare(&self, slot: Slot<T>) {
-        if thread_exit::is_exiting() {
+        if per_thread::is_exiting() {
             // SAFETY: forwarded from the caller.
             unsafe { self.release_late(slot, false) };
         } else {
@@ -156,10 +159,10 @@ impl<T> PerThread<T> {
     ///
     /// As for [`release`](Self::release).
     pub(crate) unsafe fn detach(&self, slot: Slot<T>) -> T {
-        if thread_exit::is_exiting() {
+        if per_thread::is_exiting() {
             // SAFETY: the caller hands over a constructed object; the slot is empty afterwards
             // and is parked as detached, never dropped.
-            let value = unsafe { slot.as_ptr().read() };
+            let value = unsafe { slot.take() };
             // SAFETY: forwarded from the caller.
             unsafe { self.release_late(slot, true) };
             value
@@ -183,9 +186,7 @@ impl<T> PerThread<T> {
         impl<T> Drop for Park<'_, T> {
             fn drop(&mut self) {
                 let late = Late { ..self.1 };
-                (self.0.late.lock())
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(late);
+                self.0.late.lock().push(late);
                 self.0.attention.fetch_or(RETURNED_LATE, Ordering::Release);
             }
         }
@@ -195,7 +196,7 @@ impl<T> PerThread<T> {
         if !detached {
             // SAFETY: the caller hands over a constructed object that nothing else refers to;
             // `_park` lists its slot as empty afterwards.
-            unsafe { slot.as_ptr().drop_in_place() };
+            unsafe { slot.drop_object() };
         }
     }
 
@@ -209,7 +210,7 @@ impl<T> PerThread<T> {
     #[cold]
     fn take_late(&self) {
         self.attention.fetch_and(!RETURNED_LATE, Ordering::Acquire);
-        let parked = std::mem::take(&mut *self.late.lock().unwrap_or_else(PoisonError::into_inner));
+        let parked = std::mem::take(&mut *self.late.lock());
         for Late { slot, detached } in parked {
             self.core.take_back_empty(slot, detached);
         }
@@ -217,9 +218,75 @@ impl<T> PerThread<T> {
 
     /// Parked slots not taken back yet: `(released, detached)`.
     fn late_counts(&self) -> (u64, u64) {
-        let late = self.late.lock().unwrap_or_else(PoisonError::into_inner);
+        let late = self.late.lock();
         let detached = late.iter().filter(|late| late.detached).count() as u64;
         (late.len() as u64 - detached, detached)
+    }
+
+    /// Drops this part's idle objects as its thread exits. A `Drop` of `T` that panics here
+    /// has no caller to go to (unwinding out of a thread-local's destructor aborts the
+    /// process), so the panic is caught and reported on stderr, the object counts as
+    /// discarded, and the rest are dropped all the same.
+    fn drop_idle_at_exit(&self) {
+        while let Err(panic) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.core.drop_idle()))
+        {
+            report_exit_panic::<T>(&*panic);
+        }
+    }
+}
+
+/// Reports a panic that cannot be passed on: a `Drop` of `T` that panicked while a thread
+/// exited.
+#[cold]
+fn report_exit_panic<T>(panic: &(dyn std::any::Any + Send)) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-string payload");
+    eprintln!(
+        "fastalloc: dropping an idle `{}` of a ThreadLocalPool at thread exit panicked \
+         ({message}); the object was discarded and the others were dropped",
+        std::any::type_name::<T>()
+    );
+}
+
+/// What a [`LocalPooled`] guard holds: the part of the thread that took the object.
+pub struct ThreadLocalHome<'a, T> {
+    part: &'a PerThread<T>,
+    /// The object goes back to this thread's part: the guard must not be `Send`.
+    _this_thread: StaysOnItsThread,
+}
+
+impl<'a, T> ThreadLocalHome<'a, T> {
+    fn new(part: &'a PerThread<T>) -> Self {
+        Self {
+            part,
+            _this_thread: PhantomData,
+        }
+    }
+}
+
+// SAFETY: through `&ThreadLocalHome` nothing can be done (the release needs the guard).
+unsafe impl<T> Sync for ThreadLocalHome<'_, T> {}
+
+impl<'a, T: 'a> crate::guard::GuardKind<'a, T> for kind::ThreadLocal {
+    type Home = ThreadLocalHome<'a, T>;
+    const NAME: &'static str = "LocalPooled";
+}
+
+impl<T> Home<T> for ThreadLocalHome<'_, T> {
+    #[inline]
+    unsafe fn release(&self, slot: Slot<T>) {
+        // SAFETY: forwarded from the caller (the guard's one release, on the thread that took
+        // the object: the guard is not `Send`).
+        unsafe { self.part.release(slot) };
+    }
+
+    unsafe fn detach(&self, slot: Slot<T>) -> T {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.part.detach(slot) }
     }
 }
 
@@ -249,10 +316,10 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
 
     fn from_parts(config: Config, hooks: Hooks<T>) -> Self {
         let shared = Shared {
-            id: thread_exit::new_pool_id(),
+            id: per_thread::new_pool_id(),
             env: Arc::new(SharedEnv::new(hooks)),
             config,
-            locals: ThreadLocal::new(),
+            locals: Table::new(),
         };
         Self {
             id: AtomicU64::new(shared.id),
@@ -271,9 +338,22 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// again each time until `init` succeeds).
     #[doc(hidden)]
     #[must_use]
+    #[cfg(not(loom))]
     pub const fn lazy(init: fn() -> ThreadLocalPool<T>) -> Self {
         Self {
-            id: AtomicU64::new(thread_exit::NO_POOL),
+            id: AtomicU64::new(per_thread::NO_POOL),
+            shared: OnceLock::new(),
+            init: Some(init),
+        }
+    }
+
+    /// [`lazy`](Self::lazy) for loom models, where nothing can be `const`.
+    #[doc(hidden)]
+    #[must_use]
+    #[cfg(loom)]
+    pub fn lazy(init: fn() -> ThreadLocalPool<T>) -> Self {
+        Self {
+            id: AtomicU64::new(per_thread::NO_POOL),
             shared: OnceLock::new(),
             init: Some(init),
         }
@@ -296,25 +376,23 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// attention (so the pool is open too).
     #[inline]
     fn recent_local(&self) -> Option<&PerThread<T>> {
-        let entry = thread_exit::recent(
-            thread_exit::Kind::ThreadLocal,
+        let entry = per_thread::recent(
+            per_thread::Kind::ThreadLocal,
             self.id.load(Ordering::Relaxed),
         )?;
         // SAFETY: recorded by `local_slow` from `self.shared().locals` for this pool, which is
-        // alive (`&self`); see `thread_exit::recent` for why it is still this thread's.
+        // alive (`&self`); see `per_thread::recent` for why it is still this thread's.
         let local = unsafe { &*entry.cast::<PerThread<T>>() };
         (local.attention.load(Ordering::Relaxed) == 0).then_some(local)
     }
 
     #[cold]
     fn local_slow(&self) -> Result<&PerThread<T>, PoolError> {
-        if thread_exit::is_exiting() {
-            return Err(PoolError::ThreadExiting);
-        }
+        let number = per_thread::current().ok_or(PoolError::ThreadExiting)?;
         let shared = self.shared();
-        shared
+        let local = shared
             .locals
-            .get_or_try(|| {
+            .get_or_try(number, || {
                 let core = LocalCore::new(shared.config, Arc::clone(&shared.env))?;
                 Ok::<_, BuildError>(PerThread {
                     core,
@@ -325,14 +403,10 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             .map_err(|_| PoolError::Exhausted {
                 capacity: shared.config.capacity,
             })?;
-        // Look the entry up again rather than keep the reference `get_or_try` returns: that
-        // one is derived from the `&mut` the `thread_local` crate used to write the entry, and
-        // Miri (Stacked Borrows) invalidates it at the next write through another reference.
-        let local = shared.locals.get().expect("the entry was just inserted");
         // `close` sets the closed flag and then flags every part it finds; this part may be
         // new, so look at the flag after inserting it (the fences make one of the two see
         // the other).
-        std::sync::atomic::fence(Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         if shared.env.is_closed() {
             local.attention.fetch_or(CLOSED, Ordering::Relaxed);
         }
@@ -343,7 +417,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         if local.attention.load(Ordering::Relaxed) & HOOK_PENDING == 0 {
             // The exit hook is registered, so the exit flag will clear this record in time.
             let entry: *const PerThread<T> = local;
-            thread_exit::remember(thread_exit::Kind::ThreadLocal, shared.id, entry.cast());
+            per_thread::remember(per_thread::Kind::ThreadLocal, shared.id, entry.cast());
         }
         Ok(local)
     }
@@ -356,12 +430,12 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         let local_ptr: *const PerThread<T> = local;
         let run = Box::new(move || {
             if let Some(pool) = pool.upgrade() {
-                // SAFETY: `ThreadLocal` keeps each entry at a fixed address until it is
-                // dropped, and the upgraded `Arc` keeps it alive. This hook runs as this
-                // thread exits, before the `thread_local` crate releases the thread's id and
-                // with it the entry (see `thread_exit`), so this thread still owns the part.
+                // SAFETY: a `Table` keeps each entry at a fixed address until it is dropped,
+                // and the upgraded `Arc` keeps it alive. This hook runs as this thread exits,
+                // before its number, and with it the part, can go to another thread (see
+                // `per_thread`), so this thread still owns the part.
                 let local = unsafe { &*local_ptr };
-                local.core.drop_idle();
+                local.drop_idle_at_exit();
                 local.attention.fetch_or(HOOK_PENDING, Ordering::Relaxed);
                 drop(pool);
             }
@@ -372,7 +446,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         };
         // If the thread is already tearing down its thread-locals the hook cannot be
         // registered; the objects are then dropped with the pool instead.
-        if thread_exit::at_exit(hook) {
+        if per_thread::at_exit(hook) {
             local.attention.fetch_and(!HOOK_PENDING, Ordering::Relaxed);
         }
     }
@@ -380,10 +454,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// The calling thread's part if it has one (and is not exiting), with its late slots taken
     /// back.
     fn existing_local(&self) -> Option<&PerThread<T>> {
-        if thread_exit::is_exiting() {
-            return None;
-        }
-        let local = self.shared().locals.get()?;
+        let local = self.shared().locals.get(per_thread::current()?)?;
         local.take_late_if_any();
         Some(local)
     }
@@ -404,7 +475,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         if let Some(local) = self.recent_local() {
             // The attention byte was clear: the pool is open.
             let slot = local.core.allocate_open()?;
-            return Ok(LocalPooled::new(slot, local));
+            return Ok(LocalPooled::new(slot, ThreadLocalHome::new(local)));
         }
         self.allocate_slow()
     }
@@ -415,7 +486,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     fn allocate_slow(&self) -> Result<LocalPooled<'_, T>, PoolError> {
         let local = self.local_slow()?;
         let slot = local.core.allocate()?;
-        Ok(LocalPooled::new(slot, local))
+        Ok(LocalPooled::new(slot, ThreadLocalHome::new(local)))
     }
 
     /// The calling thread's capacity (the configured one if it has not allocated yet).
@@ -473,7 +544,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         crate::pool::local::Env::set_closed(&self.shared().env);
         // Pairs with the fence in `local_slow`: a part made meanwhile is either flagged here
         // or sees the closed flag there.
-        std::sync::atomic::fence(Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         for local in self.shared().locals.iter() {
             local.attention.fetch_or(CLOSED, Ordering::Relaxed);
         }
@@ -592,7 +663,7 @@ mod tests {
         // second one's object is moved out first, as `LocalPooled::detach` does.
         let kept = unsafe {
             part.release_late(dropped, false);
-            let kept = moved.as_ptr().read();
+            let kept = moved.take();
             part.release_late(moved, true);
             kept
         };

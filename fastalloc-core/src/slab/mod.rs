@@ -24,8 +24,12 @@
 //! finding a slot is one load and an add, and the table costs 8 bytes per 256 slots. Lent
 //! objects travel as a [`Slot`] (pointer and number), so giving one back needs no lookup.
 
+mod slot;
+
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
+
+pub(crate) use slot::{discard_all, Owner, Slot};
 
 use crate::config::Config;
 
@@ -33,71 +37,6 @@ use crate::config::Config;
 /// per 256 slots, and a chunk skips fewer than 256 numbers).
 const PAGE_SHIFT: u32 = 8;
 const PAGE_SLOTS: usize = 1 << PAGE_SHIFT;
-
-/// One slot of a slab: where its object lives and the slot's number. Copied around while the
-/// object is lent (in guards and thread caches), so that the slab gets the number back without
-/// a lookup.
-pub(crate) struct Slot<T> {
-    ptr: NonNull<T>,
-    index: u32,
-}
-
-impl<T> Clone for Slot<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for Slot<T> {}
-
-impl<T> Slot<T> {
-    /// The slot's address and number, to store apart (see the guards).
-    #[inline]
-    pub(crate) fn into_parts(self) -> (NonNull<T>, u32) {
-        (self.ptr, self.index)
-    }
-
-    /// A slot from the parts [`into_parts`](Self::into_parts) gave.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` and `index` must be the parts of one slot, taken apart by `into_parts`: the slab
-    /// trusts a slot's number.
-    #[inline]
-    pub(crate) unsafe fn from_parts(ptr: NonNull<T>, index: u32) -> Self {
-        Self { ptr, index }
-    }
-
-    /// The object's address.
-    #[inline]
-    pub(crate) fn as_ptr(self) -> *mut T {
-        self.ptr.as_ptr()
-    }
-
-    /// The object, shared.
-    ///
-    /// # Safety
-    ///
-    /// As for [`NonNull::as_ref`]: the slot holds a constructed object, and nothing mutates
-    /// it for `'a`.
-    #[inline]
-    pub(crate) unsafe fn as_ref<'a>(&self) -> &'a T {
-        // SAFETY: guaranteed by the caller.
-        unsafe { self.ptr.as_ref() }
-    }
-
-    /// The object, unique.
-    ///
-    /// # Safety
-    ///
-    /// As for [`NonNull::as_mut`]: the slot holds a constructed object, and nothing else
-    /// reaches it for `'a`.
-    #[inline]
-    pub(crate) unsafe fn as_mut<'a>(&mut self) -> &'a mut T {
-        // SAFETY: guaranteed by the caller.
-        unsafe { self.ptr.as_mut() }
-    }
-}
 
 /// Chunks start on this boundary: objects of 64 bytes then fill whole cache lines instead of
 /// straddling two (the system allocator only promises 16 bytes), and two threads' objects in
@@ -184,11 +123,9 @@ impl<T> Chunk<T> {
 
     /// The slot at `offset` from the chunk's start.
     fn slot(&self, offset: usize) -> Slot<T> {
-        Slot {
-            ptr: self.at(offset),
-            // Fits: `Slab::new_chunk` keeps every slot number within `u32`.
-            index: self.start + offset as u32,
-        }
+        // SAFETY: the address of slot `offset` of this chunk, numbered as the page table
+        // expects. Fits: `Slab::new_chunk` keeps every slot number within `u32`.
+        unsafe { Slot::new(self.at(offset), self.start + offset as u32) }
     }
 }
 
@@ -413,7 +350,8 @@ impl<T> Slab<T> {
                 .get_unchecked(page)
                 .add(index as usize & (PAGE_SLOTS - 1))
         };
-        Slot { ptr, index }
+        // SAFETY: `ptr` is slot `index`, found through the page table as described above.
+        unsafe { Slot::new(ptr, index) }
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -445,12 +383,12 @@ impl<T> Slab<T> {
     /// Returns a slot holding a constructed object.
     #[inline]
     pub(crate) fn push_idle(&mut self, slot: Slot<T>) {
-        self.free.push_idle(slot.index);
+        self.free.push_idle(slot.index());
     }
 
     /// Returns a slot whose object is gone (dropped or moved out).
     pub(crate) fn push_vacant(&mut self, slot: Slot<T>) {
-        self.free.push_vacant(slot.index);
+        self.free.push_vacant(slot.index());
     }
 
     /// Finds an empty slot: a vacant one, then a fresh one, then by growing.
@@ -511,7 +449,7 @@ impl<T> Drop for Slab<T> {
                 while let Some(slot) = self.0.pop_idle() {
                     // SAFETY: an idle slot holds a constructed object that nothing refers to;
                     // it is popped first, so it is dropped exactly once.
-                    unsafe { slot.as_ptr().drop_in_place() };
+                    unsafe { slot.drop_object() };
                 }
             }
         }
@@ -519,7 +457,7 @@ impl<T> Drop for Slab<T> {
         let rest = DropIdle(self);
         while let Some(slot) = rest.0.pop_idle() {
             // SAFETY: as in `DropIdle::drop`. If this panics, `rest` drops the others.
-            unsafe { slot.as_ptr().drop_in_place() };
+            unsafe { slot.drop_object() };
         }
         // `rest` finds nothing left. The chunks free their memory when `chunks` drops.
     }
@@ -561,11 +499,11 @@ mod tests {
                 EmptySlot::Found(slot) | EmptySlot::Grown(slot) => slot,
             };
             assert!(
-                seen.insert(slot.index),
+                seen.insert(slot.index()),
                 "slot {} handed out twice",
-                slot.index
+                slot.index()
             );
-            assert!(addresses.insert(slot.as_ptr().addr()));
+            assert!(addresses.insert(slot.addr().addr()));
         }
         // 16, then +16, then +32 in two chunks of 16.
         assert_eq!((slab.capacity(), slab.chunks.len()), (64, 4));
@@ -581,7 +519,7 @@ mod tests {
         let mut slots = Vec::new();
         while let Some(EmptySlot::Found(slot) | EmptySlot::Grown(slot)) = slab.take_empty() {
             // SAFETY: the slot is empty and ours; writing makes it hold an object.
-            unsafe { slot.as_ptr().write(u64::from(slot.index)) };
+            unsafe { slot.addr().write(u64::from(slot.index())) };
             slots.push(slot);
         }
         assert_eq!(slab.capacity(), 300);
@@ -597,18 +535,18 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         while let Some(slot) = slab.pop_idle() {
             assert!(
-                seen.insert(slot.as_ptr() as usize),
+                seen.insert(slot.addr() as usize),
                 "one slot handed out twice"
             );
-            let original = slots.iter().find(|s| s.index == slot.index).unwrap();
-            assert_eq!(slot.as_ptr(), original.as_ptr());
+            let original = slots.iter().find(|s| s.index() == slot.index()).unwrap();
+            assert_eq!(slot.addr(), original.addr());
             // SAFETY: the slot holds the `u64` written above.
-            assert_eq!(unsafe { *slot.as_ref() }, u64::from(slot.index));
+            assert_eq!(unsafe { *slot.as_ref() }, u64::from(slot.index()));
             slab.push_vacant(slot); // `u64` needs no drop
         }
         assert_eq!(seen.len(), 300);
         // Chunks start on page boundaries, so some numbers are skipped, never reused.
-        let largest = slots.iter().map(|s| s.index).max().unwrap();
+        let largest = slots.iter().map(|s| s.index()).max().unwrap();
         assert!(largest as usize >= 300 && (largest as usize) < 6 * PAGE_SLOTS + 300);
     }
 

@@ -1,0 +1,451 @@
+//! [`SharedCore`]: the engine of a `ThreadSafePool` (see the module above for the design).
+
+use std::sync::{Arc, Weak};
+
+use super::cache::{Cache, Depot};
+use crate::builder::{Hooks, Panic};
+use crate::config::Config;
+use crate::error::{BuildError, PoolError};
+use crate::per_thread::{self, ExitHook, Table};
+use crate::pool::local::SharedEnv;
+use crate::slab::{discard_all, EmptySlot, Owner, Slab, Slot};
+use crate::stats::{Counter, PoolStats};
+use crate::sync::{Mutex, MutexGuard, Ordering};
+
+/// The shared engine: depot, caches, hooks.
+pub(crate) struct SharedCore<T> {
+    /// This pool's id for `per_thread::recent`.
+    id: u64,
+    pub(crate) env: SharedEnv<T>,
+    /// In an `Arc` so that a thread's exit hook can reach it however the pool moved, and
+    /// learn that the pool is gone (`Depot::dead`, or no `Arc` left).
+    depot: Arc<Mutex<Depot<T>>>,
+    caches: Table<Cache<T>>,
+    /// The cache of threads that are exiting, which must not use their own any more (see
+    /// `per_thread`): shared by all of them, under its flag like any cache. It keeps nothing.
+    fallback: Cache<T>,
+    /// How many objects move between a cache and the depot at once.
+    batch: usize,
+}
+
+/// Why a release left its fast path (see `SharedCore::release`).
+enum Rare {
+    /// The pool was closed: the object is dropped, not reset.
+    Closed,
+    /// The reset panicked: the object is dropped and the panic goes on.
+    ResetPanicked(Panic),
+    /// The object was reset but the cache is full: a batch goes to the depot first.
+    Full,
+    /// The object was reset and kept, but the pool was closed meanwhile: the cache is emptied.
+    ClosedMeanwhile,
+}
+
+impl<T> SharedCore<T> {
+    pub(crate) fn new(config: Config, hooks: Hooks<T>) -> Result<Self, BuildError> {
+        let slab = Slab::new(config).ok_or(BuildError::CapacityTooLarge {
+            capacity: config.capacity,
+        })?;
+        let batch = (config.capacity / 8).clamp(1, 16);
+        let core = Self {
+            id: per_thread::new_pool_id(),
+            env: SharedEnv::new(hooks),
+            depot: Arc::new(Mutex::new(Depot::new(slab))),
+            caches: Table::new(),
+            fallback: Cache::new(0),
+            batch,
+        };
+        if config.preallocate {
+            for _ in 0..config.capacity {
+                let mut depot = core.depot.lock();
+                let Some(EmptySlot::Found(slot)) = depot.slab.take_empty() else {
+                    unreachable!("a new slab has `capacity` fresh slots");
+                };
+                depot.lend(1);
+                drop(depot);
+                slot.construct(&core);
+                let mut depot = core.depot.lock();
+                depot.created += 1;
+                depot.outside -= 1;
+                depot.slab.push_idle(slot);
+            }
+            core.depot.lock().peak_outside = 0;
+        }
+        Ok(core)
+    }
+
+    /// Every cache: each thread's and the exiting threads' one.
+    fn all_caches(&self) -> impl Iterator<Item = &Cache<T>> {
+        self.caches.iter().chain(std::iter::once(&self.fallback))
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.depot.lock().slab.capacity()
+    }
+
+    pub(crate) fn close(&self) {
+        self.env.closed.store(true, Ordering::Release);
+        let mut depot = self.depot.lock();
+        for cache in self.all_caches() {
+            cache.with(|inner| inner.spill(&mut depot, 0));
+        }
+        let taken = depot.slab.take_all_idle();
+        // They are outside the depot while being dropped; `vacate` counts each back in.
+        depot.outside += taken.len();
+        drop(depot);
+        // SAFETY: the slots were idle (taken off the idle list): each holds an object that
+        // nothing refers to.
+        unsafe { discard_all(self, taken) };
+        self.env.hooks.check_closed();
+    }
+
+    pub(crate) fn stats(&self) -> PoolStats {
+        let depot = self.depot.lock();
+        let mut stats = PoolStats {
+            capacity: depot.slab.capacity(),
+            idle: depot.slab.idle(),
+            peak_in_use: depot.peak_outside,
+            created: depot.created,
+            growths: depot.growths,
+            exhausted: depot.exhausted,
+            discarded: depot.discarded,
+            ..PoolStats::default()
+        };
+        let (mut allocations, mut returns, mut detached, mut built) = (0u64, 0, 0, 0);
+        for cache in self.all_caches() {
+            cache.with(|inner| {
+                let c = &inner.counters;
+                stats.idle += inner.items.len();
+                allocations += c.allocations.get();
+                returns += c.returns.get();
+                detached += c.detached.get();
+                built += c.created.get();
+            });
+        }
+        drop(depot);
+        stats.allocations = allocations;
+        stats.releases = returns.saturating_sub(detached);
+        stats.detached = detached;
+        stats.created += built;
+        stats.reused = allocations.saturating_sub(built);
+        // The caches are visited one after another while other threads keep working, so the
+        // sums can be off by the operations that ran meanwhile; never report more objects in
+        // use than the pool has.
+        stats.in_use = (allocations.saturating_sub(returns) as usize).min(stats.capacity);
+        stats
+    }
+}
+
+impl<T: 'static> SharedCore<T> {
+    /// The calling thread's cache, made on first use.
+    #[inline]
+    pub(crate) fn cache(&self) -> &Cache<T> {
+        if let Some(entry) = per_thread::recent(per_thread::Kind::ThreadSafe, self.id) {
+            // SAFETY: recorded by `find_cache` from `self.caches`, and `self` is alive; see
+            // `per_thread::recent` for why it is still this thread's cache.
+            return unsafe { &*entry.cast::<Cache<T>>() };
+        }
+        self.find_cache()
+    }
+
+    #[cold]
+    fn find_cache(&self) -> &Cache<T> {
+        let Some(number) = per_thread::current() else {
+            return &self.fallback;
+        };
+        let cache = if let Some(cache) = self.caches.get(number) {
+            cache
+        } else {
+            // Made under the depot lock: `close` walks the caches under it, so a new cache is
+            // either seen by that walk or made after it, when the closed flag is visible to
+            // the thread that made it.
+            let _depot = self.depot.lock();
+            let made = self
+                .caches
+                .get_or_try(number, || Ok::<_, ()>(Cache::new(2 * self.batch)));
+            made.unwrap_or_else(|()| unreachable!("making a cache cannot fail"))
+        };
+        if !cache.with(|inner| inner.hooked) && self.hook_exit(cache) {
+            cache.with(|inner| inner.hooked = true);
+        }
+        let entry: *const Cache<T> = cache;
+        per_thread::remember(per_thread::Kind::ThreadSafe, self.id, entry.cast());
+        cache
+    }
+
+    /// Has the calling thread empty `cache` into the depot when it exits, so that its idle
+    /// objects serve the other threads (issue 12: a thread that released an object and exited
+    /// kept it in its cache, and the next allocation elsewhere built a new one). Returns whether
+    /// the hook could be registered.
+    fn hook_exit(&self, cache: &Cache<T>) -> bool {
+        let depot: Weak<Mutex<Depot<T>>> = Arc::downgrade(&self.depot);
+        let alive = depot.clone();
+        let cache: *const Cache<T> = cache;
+        per_thread::at_exit(ExitHook {
+            alive: Box::new(move || alive.strong_count() > 0),
+            run: Box::new(move || {
+                let Some(depot) = depot.upgrade() else { return };
+                let mut depot = depot.lock();
+                if depot.dead {
+                    return;
+                }
+                // SAFETY: the pool is not being dropped (`dead` is unset, and its `Drop` sets
+                // it under this lock before its table of caches goes), so the cache, which
+                // never moves while the table lives, is alive until the lock is released.
+                let cache = unsafe { &*cache };
+                cache.with(|inner| {
+                    inner.spill(&mut depot, 0);
+                    inner.hooked = false;
+                });
+            }),
+        })
+    }
+
+    #[inline]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    pub(crate) fn allocate(&self) -> Result<(Slot<T>, &Cache<T>), PoolError> {
+        if self.env.is_closed() {
+            return Err(PoolError::Closed);
+        }
+        let cache = self.cache();
+        let hit = cache.with(|inner| {
+            let slot = inner.items.pop()?;
+            inner.counters.on_allocate_unpeaked();
+            Some(slot)
+        });
+        let slot = match hit {
+            Some(slot) => slot,
+            None => self.allocate_slow(cache)?,
+        };
+        self.env.hooks.lend(slot);
+        Ok((slot, cache))
+    }
+
+    #[cold]
+    fn allocate_slow(&self, cache: &Cache<T>) -> Result<Slot<T>, PoolError> {
+        let mut depot = self.depot.lock();
+        if self.env.is_closed() {
+            return Err(PoolError::Closed);
+        }
+        if let Some(slot) = self.refill(&mut depot, cache) {
+            return Ok(slot);
+        }
+        if let Some(empty) = depot.slab.take_empty() {
+            let slot = match empty {
+                EmptySlot::Found(slot) => slot,
+                EmptySlot::Grown(slot) => {
+                    depot.growths += 1;
+                    slot
+                }
+            };
+            depot.lend(1);
+            drop(depot);
+            slot.construct(self);
+            cache.with(|inner| {
+                inner.counters.created.add(1);
+                inner.counters.on_allocate_unpeaked();
+            });
+            return Ok(slot);
+        }
+        // Every slot is built and none is idle in the depot: gather the idle objects parked
+        // in every thread's cache (the depot lock keeps them from moving back meanwhile).
+        for other in self.all_caches() {
+            other.with(|inner| inner.spill(&mut depot, 0));
+        }
+        if let Some(slot) = self.refill(&mut depot, cache) {
+            return Ok(slot);
+        }
+        depot.exhausted += 1;
+        Err(PoolError::Exhausted {
+            capacity: depot.slab.capacity(),
+        })
+    }
+
+    /// Moves up to a batch of idle objects from the depot to `cache` and lends one of them.
+    fn refill(&self, depot: &mut MutexGuard<'_, Depot<T>>, cache: &Cache<T>) -> Option<Slot<T>> {
+        let first = depot.slab.pop_idle()?;
+        depot.lend(1);
+        cache.with(|inner| {
+            for _ in 1..self.batch {
+                let Some(slot) = depot.slab.pop_idle() else {
+                    break;
+                };
+                depot.lend(1);
+                inner.items.push(slot);
+            }
+            inner.counters.on_allocate_unpeaked();
+        });
+        Some(first)
+    }
+
+    /// Takes back a lent object into `cache`.
+    ///
+    /// Only the common case is here: every other one leaves through a single call to
+    /// [`release_rare`](Self::release_rare), which keeps this small enough for the compiler to
+    /// inline into the guard's drop.
+    ///
+    /// # Safety
+    ///
+    /// `slot` must have been lent by this pool and not released or detached since; the caller
+    /// gives up all access to it. `cache` is the calling thread's cache of this pool.
+    #[inline]
+    pub(crate) unsafe fn release(&self, mut slot: Slot<T>, cache: &Cache<T>) {
+        let rare = 'fast: {
+            if self.env.is_closed() {
+                break 'fast Rare::Closed;
+            }
+            self.env.hooks.give_back(slot);
+            // SAFETY: the slot holds a constructed object the caller no longer uses; it is
+            // listed nowhere while lent, so this is the only reference.
+            if let Err(panic) = (self.env.hooks.reset)(unsafe { slot.as_mut() }) {
+                break 'fast Rare::ResetPanicked(panic);
+            }
+            let kept = cache.with(|inner| {
+                if inner.items.len() == inner.items.capacity() {
+                    return false;
+                }
+                inner.items.push(slot);
+                inner.counters.on_release();
+                true
+            });
+            if !kept {
+                break 'fast Rare::Full;
+            }
+            // `close` (by another thread, or by the reset itself) may have emptied this cache
+            // just before the push above; it set the flag before taking the cache's lock, so
+            // this load sees it.
+            if self.env.is_closed() {
+                break 'fast Rare::ClosedMeanwhile;
+            }
+            return;
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { self.release_rare(slot, cache, rare) };
+    }
+
+    /// The release of `slot` when it was not simply kept in the cache.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release); `rare` says how far the release went.
+    #[cold]
+    #[inline(never)]
+    unsafe fn release_rare(&self, slot: Slot<T>, cache: &Cache<T>, rare: Rare) {
+        match rare {
+            Rare::Closed => {
+                self.env.hooks.give_back(slot);
+                cache.with(|inner| inner.counters.on_release());
+                // SAFETY: the caller hands over a lent, constructed object.
+                unsafe { slot.discard(self) };
+            }
+            Rare::ResetPanicked(panic) => {
+                cache.with(|inner| inner.counters.on_release());
+                // SAFETY: the object is lent to no one and listed nowhere.
+                unsafe { slot.discard(self) };
+                std::panic::resume_unwind(panic)
+            }
+            Rare::Full => {
+                self.release_slow(slot, cache);
+                if self.env.is_closed() {
+                    self.discard_cached(cache);
+                }
+            }
+            Rare::ClosedMeanwhile => self.discard_cached(cache),
+        }
+    }
+
+    /// Drops every idle object parked in `cache` (used once the pool is closed).
+    #[cold]
+    fn discard_cached(&self, cache: &Cache<T>) {
+        let parked: Vec<Slot<T>> = cache.with(|inner| inner.items.drain(..).collect());
+        // SAFETY: the slots were idle in the cache: each holds an object nothing refers to.
+        unsafe { discard_all(self, parked) };
+    }
+
+    /// The cache is full: move a batch back to the depot, then keep `slot`. The exiting
+    /// threads' cache keeps nothing: its objects go straight to the depot, unless the pool was
+    /// closed (seen under the depot lock, which `close` takes after setting the flag), and
+    /// then they are dropped.
+    #[cold]
+    fn release_slow(&self, slot: Slot<T>, cache: &Cache<T>) {
+        let mut depot = self.depot.lock();
+        let closed = self.env.is_closed();
+        let keep = cache.with(|inner| {
+            inner.spill(&mut depot, self.batch);
+            inner.counters.on_release();
+            if inner.items.capacity() == 0 {
+                false
+            } else {
+                inner.items.push(slot);
+                true
+            }
+        });
+        if keep {
+            return;
+        }
+        if closed {
+            drop(depot);
+            // SAFETY: the object was reset and is listed nowhere; it is discarded once.
+            unsafe { slot.discard(self) };
+        } else {
+            depot.outside -= 1;
+            depot.slab.push_idle(slot);
+        }
+    }
+
+    /// Moves a lent object out for good.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release).
+    pub(crate) unsafe fn detach(&self, slot: Slot<T>, cache: &Cache<T>) -> T {
+        // SAFETY: the caller hands over a constructed object; the slot is empty afterwards.
+        let value = unsafe { slot.take() };
+        self.env.hooks.give_back(slot);
+        let mut depot = self.depot.lock();
+        // Counted before the slot is listed, so that no other thread can fill the slot and
+        // count that allocation first (lock order: depot, then cache).
+        cache.with(|inner| inner.counters.on_detach());
+        depot.outside -= 1;
+        depot.slab.push_vacant(slot);
+        drop(depot);
+        value
+    }
+}
+
+impl<T> Owner<T> for SharedCore<T> {
+    fn build(&self) -> T {
+        (self.env.hooks.factory)()
+    }
+
+    fn vacate(&self, slot: Slot<T>, discarded: bool) {
+        let mut depot = self.depot.lock();
+        depot.outside -= 1;
+        depot.discarded += u64::from(discarded);
+        depot.slab.push_vacant(slot);
+    }
+
+    fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>) {
+        let mut depot = self.depot.lock();
+        for slot in rest {
+            depot.outside -= 1;
+            depot.slab.push_idle(slot);
+        }
+    }
+}
+
+impl<T> Drop for SharedCore<T> {
+    fn drop(&mut self) {
+        // From now on the exit hooks of other threads leave the caches alone (they check
+        // `dead` under this lock, and the caches go when this function returns).
+        let mut depot = self.depot.lock();
+        depot.dead = true;
+        // Idle objects parked in caches go back to the slab, which drops every idle object.
+        for cache in self
+            .caches
+            .iter_mut()
+            .chain(std::iter::once(&mut self.fallback))
+        {
+            cache.get_mut().spill(&mut depot, 0);
+        }
+    }
+}

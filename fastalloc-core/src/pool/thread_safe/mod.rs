@@ -1,0 +1,274 @@
+//! [`ThreadSafePool`]: one pool shared by many threads.
+//!
+//! # Design
+//!
+//! Objects live in a slab guarded by one lock, the *depot*. In front of it each thread has
+//! a small *cache* of idle objects (a stack of at most `2 * batch` slots), so the common
+//! allocate and release touch only the calling thread's cache: one uncontended atomic swap to
+//! take the cache's flag and a plain store to give it back, never the shared lock. A thread
+//! whose cache runs dry takes a batch from the depot; one whose cache overflows moves a batch
+//! back, so objects flow between threads in batches, as thread-caching allocators do.
+//!
+//! A cache's flag is only ever held for a few instructions and never while user code (a
+//! factory, a reset, a `Drop`) runs. The depot lock is taken before any cache flag when both
+//! are needed, so the two can never deadlock.
+//!
+//! When a thread finds the depot empty and the pool at its maximum, it takes the depot lock and
+//! empties every other thread's cache into the depot before it reports
+//! [`PoolError::Exhausted`], so a fixed pool of N lets any thread have the N-th object.
+//!
+//! When a thread exits, an exit hook empties its cache into the depot (see `per_thread`).
+//!
+//! `core.rs` holds the engine, `cache.rs` the caches and the depot; this file the public type
+//! and what its guards hold.
+
+mod cache;
+mod core;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+pub(crate) use self::cache::Cache;
+pub(crate) use self::core::SharedCore;
+use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
+use crate::config::{Config, Kind};
+use crate::error::{BuildError, PoolError};
+use crate::guard::{kind, Home, OwnedPooled, SharedPooled, StaysOnItsThread};
+use crate::reset::Reset;
+use crate::slab::Slot;
+use crate::stats::PoolStats;
+
+/// A pool shared by many threads (`Sync`), fixed or growing.
+///
+/// Each thread keeps a small cache of idle objects in front of a shared depot, so threads
+/// rarely touch the shared lock. Guards from [`allocate`](Self::allocate) stay on the thread
+/// that took them; [`allocate_owned`](Self::allocate_owned) gives a `'static + Send` guard for
+/// spawned threads and tasks.
+///
+/// # Examples
+///
+/// ```
+/// use fastalloc_core::ThreadSafePool;
+///
+/// let pool: ThreadSafePool<Vec<u8>> = ThreadSafePool::new(8).unwrap();
+/// std::thread::scope(|s| {
+///     for id in 0..4u8 {
+///         let pool = &pool;
+///         s.spawn(move || {
+///             let mut buffer = pool.allocate().unwrap();
+///             buffer.push(id);
+///         });
+///     }
+/// });
+/// assert_eq!(pool.in_use(), 0);
+/// ```
+pub struct ThreadSafePool<T> {
+    core: SharedCore<T>,
+}
+
+impl<T> PoolKind for ThreadSafePool<T> {
+    type Item = T;
+}
+
+impl<T: Default + Reset + 'static> ThreadSafePool<T> {
+    /// A fixed pool of `capacity` objects, built on demand with `Default` and reset with
+    /// [`Reset`]. Use [`builder`](Self::builder) for growth, factories and more.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::ZeroCapacity`] for a capacity of 0, [`BuildError::CapacityTooLarge`] if
+    /// the slots do not fit in memory.
+    pub fn new(capacity: usize) -> Result<Self, BuildError> {
+        Self::builder().capacity(capacity).build()
+    }
+}
+
+impl<T> ThreadSafePool<T> {
+    /// A builder for a thread-safe pool (fixed unless `growth` or `max_capacity` is given).
+    pub fn builder() -> PoolBuilder<Self> {
+        PoolBuilder::new()
+    }
+
+    pub(crate) fn from_config(config: Config, hooks: Hooks<T>) -> Result<Self, BuildError> {
+        Ok(Self {
+            core: SharedCore::new(config, hooks)?,
+        })
+    }
+
+    pub(crate) fn core(&self) -> &SharedCore<T> {
+        &self.core
+    }
+
+    /// How many objects the pool may hold now.
+    pub fn capacity(&self) -> usize {
+        self.core.capacity()
+    }
+
+    /// Objects lent and not yet returned (summed over threads).
+    pub fn in_use(&self) -> usize {
+        self.core.stats().in_use
+    }
+
+    /// How many more allocations succeed before the pool must grow or report exhaustion.
+    pub fn available(&self) -> usize {
+        let stats = self.core.stats();
+        stats.capacity.saturating_sub(stats.in_use)
+    }
+
+    /// Constructed objects waiting, in the depot and in every thread's cache.
+    pub fn idle(&self) -> usize {
+        self.core.stats().idle
+    }
+
+    /// A snapshot of the pool's statistics (it briefly visits every thread's cache). While
+    /// other threads are allocating, the counters are read one thread after another, so the
+    /// snapshot is approximate; it is exact when the pool is quiet.
+    ///
+    /// `peak_in_use` is tracked at the shared depot: it counts objects parked in a thread's
+    /// cache as in use, so it can exceed the true peak by up to one cache per thread.
+    pub fn stats(&self) -> PoolStats {
+        self.core.stats()
+    }
+
+    /// Closes the pool: `allocate` returns [`PoolError::Closed`] from now on, idle objects are
+    /// dropped now, and objects still lent are dropped when their guards return them.
+    pub fn close(&self) {
+        self.core.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.core.env.is_closed()
+    }
+}
+
+impl<T: 'static> ThreadSafePool<T> {
+    /// Lends an object: one from this thread's cache if any, else from the shared depot, else
+    /// a new one (growing the pool if allowed).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Exhausted`] when every object is lent and the pool cannot grow;
+    /// [`PoolError::Closed`] after [`close`](Self::close).
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics, the panic propagates; the pool stays consistent.
+    #[inline]
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    pub fn allocate(&self) -> Result<SharedPooled<'_, T>, PoolError> {
+        let (slot, cache) = self.core.allocate()?;
+        Ok(SharedPooled::new(slot, SharedHome::new(&self.core, cache)))
+    }
+
+    /// Like [`allocate`](Self::allocate), but the guard keeps the pool alive through the `Arc`
+    /// and is `'static + Send`: it can move into spawned threads and tasks.
+    ///
+    /// # Errors
+    ///
+    /// As for [`allocate`](Self::allocate).
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    pub fn allocate_owned(self: &Arc<Self>) -> Result<OwnedPooled<T>, PoolError> {
+        let (slot, _) = self.core.allocate()?;
+        Ok(OwnedPooled::new(slot, Arc::clone(self)))
+    }
+}
+
+impl<T: 'static> OwnedPooled<T> {
+    /// The pool this object came from.
+    pub fn pool(this: &Self) -> &Arc<ThreadSafePool<T>> {
+        &this.home
+    }
+}
+
+impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<ThreadSafePool<T>, F, R> {
+    /// Builds the pool.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the setting to change: no or zero capacity, a maximum below the
+    /// capacity, a growth step of 0 or factor of at most 1.0, or a capacity too large.
+    ///
+    /// # Panics
+    ///
+    /// With `preallocate(true)`, a panic of the factory propagates.
+    pub fn build(self) -> Result<ThreadSafePool<T>, BuildError> {
+        let (settings, hooks) = self.into_parts();
+        ThreadSafePool::from_config(settings.check::<T>(Kind::Either)?, hooks)
+    }
+}
+
+impl<T> fmt::Debug for ThreadSafePool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stats = self.core.stats();
+        f.debug_struct("ThreadSafePool")
+            .field("capacity", &stats.capacity)
+            .field("in_use", &stats.in_use)
+            .field("idle", &stats.idle)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// What a [`SharedPooled`] guard holds: the pool's engine and the cache of the thread that
+/// took the object, where it goes back.
+pub struct SharedHome<'a, T> {
+    core: &'a SharedCore<T>,
+    cache: &'a Cache<T>,
+    /// The object goes back to this thread's cache: the guard must not be `Send`.
+    _this_thread: StaysOnItsThread,
+}
+
+impl<'a, T> SharedHome<'a, T> {
+    fn new(core: &'a SharedCore<T>, cache: &'a Cache<T>) -> Self {
+        Self {
+            core,
+            cache,
+            _this_thread: PhantomData,
+        }
+    }
+}
+
+// SAFETY: through `&SharedHome` nothing can be done (the release needs the guard).
+unsafe impl<T> Sync for SharedHome<'_, T> {}
+
+impl<'a, T: 'static> crate::guard::GuardKind<'a, T> for kind::Shared {
+    type Home = SharedHome<'a, T>;
+    const NAME: &'static str = "SharedPooled";
+}
+
+impl<T: 'static> Home<T> for SharedHome<'_, T> {
+    #[inline]
+    unsafe fn release(&self, slot: Slot<T>) {
+        // SAFETY: forwarded from the caller, on the thread that owns `cache` (the guard is
+        // not `Send`).
+        unsafe { self.core.release(slot, self.cache) };
+    }
+
+    unsafe fn detach(&self, slot: Slot<T>) -> T {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.core.detach(slot, self.cache) }
+    }
+}
+
+impl<T: 'static> crate::guard::GuardKind<'_, T> for kind::SharedOwned {
+    type Home = Arc<ThreadSafePool<T>>;
+    const NAME: &'static str = "OwnedPooled";
+}
+
+/// An [`OwnedPooled`] guard holds the pool itself and goes back to the cache of whichever
+/// thread drops it.
+impl<T: 'static> Home<T> for Arc<ThreadSafePool<T>> {
+    unsafe fn release(&self, slot: Slot<T>) {
+        let core = self.core();
+        // SAFETY: forwarded from the caller; the cache is the calling thread's.
+        unsafe { core.release(slot, core.cache()) };
+    }
+
+    unsafe fn detach(&self, slot: Slot<T>) -> T {
+        let core = self.core();
+        // SAFETY: forwarded from the caller.
+        unsafe { core.detach(slot, core.cache()) }
+    }
+}
