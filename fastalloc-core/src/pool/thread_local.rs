@@ -228,24 +228,28 @@ impl<T> PerThread<T> {
     /// process), so the panic is caught and reported on stderr, the object counts as
     /// discarded, and the rest are dropped all the same.
     fn drop_idle_at_exit(&self) {
-        while let Err(panic) =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.core.drop_idle()))
-        {
-            report_exit_panic::<T>(&*panic);
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+        while let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.core.drop_idle())) {
+            // Neither the report nor the payload's own `Drop` may end the loop early.
+            let _ = catch_unwind(AssertUnwindSafe(move || report_exit_panic::<T>(panic)));
         }
     }
 }
 
 /// Reports a panic that cannot be passed on: a `Drop` of `T` that panicked while a thread
-/// exited.
+/// exited. Written straight to stderr (the test harness's capture of `eprintln!` is gone by
+/// then, and printing must not fail).
 #[cold]
-fn report_exit_panic<T>(panic: &(dyn std::any::Any + Send)) {
+#[allow(clippy::needless_pass_by_value)] // the payload drops here, inside the caller's catch
+fn report_exit_panic<T>(panic: Box<dyn std::any::Any + Send>) {
+    use std::io::Write;
     let message = panic
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("a non-string payload");
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "fastalloc: dropping an idle `{}` of a ThreadLocalPool at thread exit panicked \
          ({message}); the object was discarded and the others were dropped",
         std::any::type_name::<T>()
