@@ -97,23 +97,41 @@ impl ThreadState {
     }
 }
 
-impl Drop for ThreadState {
-    fn drop(&mut self) {
+impl ThreadState {
+    /// What the thread's exit does for its pools: the exit flag, the hooks, the number.
+    fn exit(&self) {
         // Under loom the other thread-locals may be gone already: `try_with` everywhere.
         let _ = EXITING.try_with(|exiting| exiting.set(true));
         let _ = RECENT_LOCAL.try_with(Recent::clear);
         let _ = RECENT_SHARED.try_with(Recent::clear);
-        for hook in std::mem::take(self.hooks.get_mut()) {
+        let hooks = std::mem::take(&mut *self.hooks.borrow_mut());
+        for hook in hooks {
             // A panic cannot go anywhere from here (unwinding out of a thread-local's
             // destructor aborts the process); the hooks report their own panics, so this
             // only keeps one failing hook from skipping the others.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook.run));
         }
-        let number = self.number.get();
+        let number = self.number.replace(UNNUMBERED);
         if number != UNNUMBERED {
             NUMBERS.lock().free.push(Reverse(number));
         }
     }
+}
+
+impl Drop for ThreadState {
+    fn drop(&mut self) {
+        self.exit();
+    }
+}
+
+/// Runs the calling thread's exit now, for loom models. loom destroys a simulated thread's
+/// thread-locals after the thread is done, and the main thread's while it shuts a run down,
+/// when loom's objects can no longer be touched; so every simulated thread of the models ends
+/// by calling this (`tests::model` and `tests::spawn`), and the destructor finds nothing left
+/// to do.
+#[cfg(all(loom, test))]
+pub(crate) fn exit_current_thread() {
+    THREAD.with(ThreadState::exit);
 }
 
 thread_local! {

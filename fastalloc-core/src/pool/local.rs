@@ -5,7 +5,6 @@
 //! `PerThread`).
 
 use std::cell::{Cell, UnsafeCell};
-use std::sync::Arc;
 
 use crate::builder::{Hooks, Panic};
 use crate::config::Config;
@@ -13,7 +12,7 @@ use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, GuardKind, Home};
 use crate::slab::{discard_all, EmptySlot, Owner, Slab, Slot};
 use crate::stats::{Counter, Counters, OwnedCounter, PoolStats};
-use crate::sync::{AtomicBool, Ordering};
+use crate::sync::{Arc, AtomicBool, Ordering};
 
 /// What a [`LocalCore`] shares with the rest of its pool: the hooks and the closed flag.
 pub(crate) trait Env<T> {

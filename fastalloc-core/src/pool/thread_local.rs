@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
 use crate::config::{Config, Kind};
@@ -13,7 +12,7 @@ use crate::pool::local::{LocalCore, SharedEnv};
 use crate::reset::Reset;
 use crate::slab::Slot;
 use crate::stats::{Counter, PoolStats};
-use crate::sync::{fence, AtomicU64, AtomicU8, Mutex, OnceLock, Ordering};
+use crate::sync::{fence, Arc, AtomicU64, AtomicU8, Mutex, OnceLock, Ordering};
 
 /// A pool whose storage is per thread: each thread that allocates gets its own pool of
 /// `capacity` objects (growing too, if configured), so threads never contend: an allocation
@@ -179,7 +178,7 @@ impl<T> PerThread<T> {
     ///
     /// As for [`release`](Self::release); with `detached`, the object was moved out already.
     #[cold]
-    unsafe fn release_late(&self, slot: Slot<T>, detached: bool) {
+    pub(crate) unsafe fn release_late(&self, slot: Slot<T>, detached: bool) {
         /// Parks the slot even if the object's `Drop` panics.
         struct Park<'a, T>(&'a PerThread<T>, Late<T>);
 
@@ -198,6 +197,12 @@ impl<T> PerThread<T> {
             // `_park` lists its slot as empty afterwards.
             unsafe { slot.drop_object() };
         }
+    }
+
+    /// Lends a slot straight from the engine, for models that play a guard's part by hand.
+    #[cfg(all(loom, test))]
+    pub(crate) fn allocate_for_test(&self) -> Slot<T> {
+        self.core.allocate().expect("the part has room")
     }
 
     /// Takes back the slots parked in `late`, if any (on the owning thread).
@@ -391,7 +396,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     }
 
     #[cold]
-    fn local_slow(&self) -> Result<&PerThread<T>, PoolError> {
+    pub(crate) fn local_slow(&self) -> Result<&PerThread<T>, PoolError> {
         let number = per_thread::current().ok_or(PoolError::ThreadExiting)?;
         let shared = self.shared();
         let local = shared

@@ -270,6 +270,25 @@ impl<T> Slab<T> {
         Some(slab)
     }
 
+    /// Takes every slot, chunk and object out into the slab returned, leaving this one empty
+    /// (no slots, nothing allocated).
+    pub(crate) fn take(&mut self) -> Self {
+        let empty = Self {
+            chunks: Vec::new(),
+            pages: Vec::new(),
+            free: FreeList {
+                entries: Vec::new(),
+                idle: 0,
+                vacant: 0,
+            },
+            fresh_chunk: 0,
+            fresh: 0,
+            capacity: 0,
+            config: self.config,
+        };
+        std::mem::replace(self, empty)
+    }
+
     /// The most slots one chunk holds (see [`MAX_CHUNK_BYTES`]), a whole number of pages.
     fn max_chunk_slots() -> usize {
         match std::mem::size_of::<T>() {

@@ -58,7 +58,7 @@ impl<T> Slot<T> {
     /// The object's address (for the sanitizer's records and tests; never dereferenced
     /// outside this module).
     #[inline]
-    #[cfg(any(test, feature = "sanitizer"))]
+    #[cfg(any(all(test, not(loom)), feature = "sanitizer"))]
     pub(crate) fn addr(self) -> *mut T {
         self.ptr.as_ptr()
     }

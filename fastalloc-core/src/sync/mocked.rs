@@ -5,17 +5,91 @@
 pub(crate) use loom::sync::atomic::AtomicUsize;
 pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 pub(crate) use loom::thread::LocalKey;
-pub(crate) use loom::thread_local;
+
+/// loom's `thread_local!` for the `const { ... }` form the crate uses (loom's macro takes the
+/// initialiser as a plain expression, built on first use in each simulated thread).
+macro_rules! loom_thread_local {
+    ($($(#[$attr:meta])* static $name:ident: $t:ty = const { $init:expr };)*) => {
+        $(loom::thread_local! { $(#[$attr])* static $name: $t = $init; })*
+    };
+}
+pub(crate) use loom_thread_local as thread_local;
 
 /// A `static` built on first use in each model run (loom's `lazy_static`).
 macro_rules! global {
-    ($vis:vis static $name:ident: $t:ty = $init:expr;) => {
+    (static $name:ident: $t:ty = $init:expr;) => {
         loom::lazy_static! {
-            $vis static ref $name: $t = $init;
+            static ref $name: $t = $init;
         }
     };
 }
 pub(crate) use global;
+
+/// `std::sync::Arc` with what loom needs to see of it: every clone's drop is an acquire-release
+/// read-modify-write on one loom atomic, so the drop of the last clone (and of the value)
+/// happens after every use through the others, as `std`'s reference count guarantees. (loom's
+/// own `Arc` has no `Weak`.)
+#[derive(Debug)]
+pub(crate) struct Arc<T>(std::sync::Arc<Counted<T>>);
+
+#[derive(Debug)]
+pub(crate) struct Counted<T> {
+    drops: AtomicUsize,
+    value: T,
+}
+
+/// `std::sync::Weak` for [`Arc`].
+#[derive(Debug)]
+pub(crate) struct Weak<T>(std::sync::Weak<Counted<T>>);
+
+impl<T> Arc<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self(std::sync::Arc::new(Counted {
+            drops: AtomicUsize::new(0),
+            value,
+        }))
+    }
+
+    pub(crate) fn downgrade(this: &Self) -> Weak<T> {
+        Weak(std::sync::Arc::downgrade(&this.0))
+    }
+}
+
+impl<T> Clone for Arc<T> {
+    fn clone(&self) -> Self {
+        Self(std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<T> std::ops::Deref for Arc<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0.value
+    }
+}
+
+impl<T> Drop for Arc<T> {
+    fn drop(&mut self) {
+        self.0.drops.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl<T> Weak<T> {
+    pub(crate) fn upgrade(&self) -> Option<Arc<T>> {
+        self.0.upgrade().map(Arc)
+    }
+
+    pub(crate) fn strong_count(&self) -> usize {
+        self.0.strong_count()
+    }
+}
+
+impl<T> Clone for Weak<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
 
 /// A loom mutex; poisoning is ignored as in `native.rs`.
 #[derive(Debug, Default)]
@@ -80,22 +154,12 @@ impl<T> OnceLock<T> {
         Self(loom::sync::Mutex::new(None))
     }
 
-    pub(crate) fn get(&self) -> Option<&T> {
-        let value = self.0.lock().unwrap();
-        let ptr: *const T = &**value.as_ref()?;
+    /// Runs `init` at most once, as `std`'s does: under the lock, so a racing caller waits.
+    pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+        let mut slot = self.0.lock().unwrap();
+        let ptr: *const T = &**slot.get_or_insert_with(|| Box::new(init()));
         // SAFETY: the box is set once and never replaced or dropped before `self` is, so the
         // value stays at this address for as long as `&self` is borrowed.
-        Some(unsafe { &*ptr })
-    }
-
-    pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
-        if let Some(value) = self.get() {
-            return value;
-        }
-        let built = Box::new(init());
-        let mut slot = self.0.lock().unwrap();
-        let ptr: *const T = &**slot.get_or_insert(built);
-        // SAFETY: as in `get`.
         unsafe { &*ptr }
     }
 

@@ -4,14 +4,14 @@
 #[cfg(feature = "async")]
 pub(crate) use std::sync::atomic::AtomicUsize;
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
-pub(crate) use std::sync::OnceLock;
+pub(crate) use std::sync::{Arc, OnceLock, Weak};
 pub(crate) use std::thread::LocalKey;
 pub(crate) use std::thread_local;
 
 /// A `static` built by a constant expression (under loom: on first use in each model run).
 macro_rules! global {
-    ($vis:vis static $name:ident: $t:ty = $init:expr;) => {
-        $vis static $name: $t = $init;
+    (static $name:ident: $t:ty = $init:expr;) => {
+        static $name: $t = $init;
     };
 }
 pub(crate) use global;

@@ -6,8 +6,6 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use loom::thread;
-
 use crate::{AsyncPool, PoolError};
 
 fn pool() -> Arc<AsyncPool<Vec<u8>>> {
@@ -16,10 +14,10 @@ fn pool() -> Arc<AsyncPool<Vec<u8>>> {
 
 #[test]
 fn loom_a_release_wakes_the_waiter() {
-    loom::model(|| {
+    super::model(|| {
         let pool = pool();
         let held = pool.try_allocate_owned().unwrap();
-        let releaser = thread::spawn(move || drop(held));
+        let releaser = super::spawn(move || drop(held));
         // Waits (or not, if the release came first) and must get the object either way.
         let guard = loom::future::block_on(pool.allocate()).unwrap();
         drop(guard);
@@ -30,10 +28,10 @@ fn loom_a_release_wakes_the_waiter() {
 
 #[test]
 fn loom_a_cancelled_waiter_loses_nothing() {
-    loom::model(|| {
+    super::model(|| {
         let pool = pool();
         let held = pool.try_allocate_owned().unwrap();
-        let releaser = thread::spawn(move || drop(held));
+        let releaser = super::spawn(move || drop(held));
         {
             let mut waiting = pin!(pool.allocate());
             let polled = waiting
@@ -51,12 +49,12 @@ fn loom_a_cancelled_waiter_loses_nothing() {
 
 #[test]
 fn loom_close_wakes_the_waiter() {
-    loom::model(|| {
+    super::model(|| {
         let pool = pool();
         let held = pool.try_allocate_owned().unwrap();
         let closer = {
             let pool = Arc::clone(&pool);
-            thread::spawn(move || pool.close())
+            super::spawn(move || pool.close())
         };
         let result = loom::future::block_on(pool.allocate());
         assert!(

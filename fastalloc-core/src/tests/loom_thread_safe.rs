@@ -7,7 +7,6 @@
 
 use std::sync::atomic::{AtomicBool as StdBool, AtomicUsize as StdUsize, Ordering as Std};
 
-use loom::thread;
 use std::sync::Arc;
 
 use crate::{Growth, PoolError, ThreadSafePool};
@@ -76,11 +75,11 @@ fn use_once(pool: &ThreadSafePool<Obj>) -> Result<(), PoolError> {
 
 #[test]
 fn loom_two_threads_share_one_object() {
-    loom::model(|| {
+    super::model(|| {
         let (pool, tally) = pool(1, None);
         let pool = Arc::new(pool);
         let other = Arc::clone(&pool);
-        let t = thread::spawn(move || use_once(&other));
+        let t = super::spawn(move || use_once(&other));
         let mine = use_once(&pool);
         let theirs = t.join().unwrap();
         assert!(
@@ -104,11 +103,11 @@ fn loom_two_threads_share_one_object() {
 
 #[test]
 fn loom_growth_under_contention() {
-    loom::model(|| {
+    super::model(|| {
         let (pool, tally) = pool(1, Some(2));
         let pool = Arc::new(pool);
         let other = Arc::clone(&pool);
-        let t = thread::spawn(move || {
+        let t = super::spawn(move || {
             let guard = other.allocate().unwrap();
             hold(&guard);
             unhold(&guard);
@@ -132,12 +131,12 @@ fn loom_growth_under_contention() {
 
 #[test]
 fn loom_owned_guard_returned_on_another_thread() {
-    loom::model(|| {
+    super::model(|| {
         let (pool, tally) = pool(2, None);
         let pool = Arc::new(pool);
         let guard = pool.allocate_owned().unwrap();
         hold(&guard);
-        let t = thread::spawn(move || {
+        let t = super::spawn(move || {
             unhold(&guard);
             drop(guard);
         });
@@ -155,12 +154,12 @@ fn loom_owned_guard_returned_on_another_thread() {
 
 #[test]
 fn loom_close_while_another_thread_returns() {
-    loom::model(|| {
+    super::model(|| {
         let (pool, tally) = pool(2, None);
         let pool = Arc::new(pool);
         let guard = pool.allocate_owned().unwrap();
         use_once(&pool).unwrap(); // one idle object in this thread's cache
-        let t = thread::spawn(move || drop(guard));
+        let t = super::spawn(move || drop(guard));
         pool.close();
         t.join().unwrap();
         assert!(matches!(pool.allocate(), Err(PoolError::Closed)));
@@ -174,13 +173,13 @@ fn loom_close_while_another_thread_returns() {
 
 #[test]
 fn loom_cache_overflow_moves_a_batch_to_the_depot() {
-    loom::model(|| {
+    super::model(|| {
         // Capacity 16 gives a batch of 2 and caches of 4, so returning 5 objects spills.
         let (pool, tally) = pool(16, None);
         let pool = Arc::new(pool);
         let guards: Vec<_> = (0..5).map(|_| pool.allocate_owned().unwrap()).collect();
         let other = Arc::clone(&pool);
-        let t = thread::spawn(move || {
+        let t = super::spawn(move || {
             let _mine = other.allocate().unwrap();
         });
         drop(guards);
@@ -198,11 +197,11 @@ fn loom_cache_overflow_moves_a_batch_to_the_depot() {
 
 #[test]
 fn loom_detach_racing_an_allocation_keeps_the_counts() {
-    loom::model(|| {
+    super::model(|| {
         let (pool, tally) = pool(1, None);
         let pool = Arc::new(pool);
         let guard = pool.allocate_owned().unwrap();
-        let detacher = thread::spawn(move || drop(crate::OwnedPooled::detach(guard)));
+        let detacher = super::spawn(move || drop(crate::OwnedPooled::detach(guard)));
         let other = use_once(&pool);
         detacher.join().unwrap();
         let stats = pool.stats();
@@ -219,5 +218,46 @@ fn loom_detach_racing_an_allocation_keeps_the_counts() {
             tally.drops.load(Std::SeqCst),
             tally.created.load(Std::SeqCst)
         );
+    });
+}
+
+/// A thread exits (its exit hook moves its cache into the depot) while the pool is dropped,
+/// by this thread or by that one, whichever lets go last: the hook finds the pool alive and
+/// flushes, or finds it dropping (`dead`, under the depot lock) and leaves the caches alone.
+/// Every object is dropped exactly once, by the pool's drop. (The pool is in a loom `Arc`
+/// here, so that loom sees the reference count order the two drops.)
+#[test]
+fn loom_an_exiting_thread_flushes_its_cache_while_the_pool_drops() {
+    super::model(|| {
+        let (pool, tally) = pool(2, None);
+        let pool = loom::sync::Arc::new(pool);
+        let other = loom::sync::Arc::clone(&pool);
+        let t = super::spawn(move || {
+            use_once(&other).unwrap(); // one idle object in this thread's cache
+            drop(other);
+        });
+        use_once(&pool).unwrap();
+        drop(pool);
+        t.join().unwrap();
+        assert_eq!(
+            tally.drops.load(Std::SeqCst),
+            tally.created.load(Std::SeqCst)
+        );
+    });
+}
+
+/// Objects released by a thread that then exits serve the others: the next allocation here
+/// reuses the object instead of building a second one (issue 12, bug 4).
+#[test]
+fn loom_an_exited_threads_objects_serve_the_others() {
+    super::model(|| {
+        let (pool, tally) = pool(2, None);
+        let pool = Arc::new(pool);
+        let guard = pool.allocate_owned().unwrap();
+        super::spawn(move || drop(guard)).join().unwrap();
+        use_once(&pool).unwrap();
+        assert_eq!(tally.created.load(Std::SeqCst), 1, "reused, not built anew");
+        drop(pool);
+        assert_eq!(tally.drops.load(Std::SeqCst), 1);
     });
 }

@@ -1,7 +1,5 @@
 //! [`SharedCore`]: the engine of a `ThreadSafePool` (see the module above for the design).
 
-use std::sync::{Arc, Weak};
-
 use super::cache::{Cache, Depot};
 use crate::builder::{Hooks, Panic};
 use crate::config::Config;
@@ -10,7 +8,7 @@ use crate::per_thread::{self, ExitHook, Table};
 use crate::pool::local::SharedEnv;
 use crate::slab::{discard_all, EmptySlot, Owner, Slab, Slot};
 use crate::stats::{Counter, PoolStats};
-use crate::sync::{Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, Mutex, MutexGuard, Ordering, Weak};
 
 /// The shared engine: depot, caches, hooks.
 pub(crate) struct SharedCore<T> {
@@ -447,5 +445,11 @@ impl<T> Drop for SharedCore<T> {
         {
             cache.get_mut().spill(&mut depot, 0);
         }
+        // The objects are dropped here, by the pool's owner, even if an exiting thread's hook
+        // still holds the depot for a moment (a scoped thread's thread-locals can be destroyed
+        // after the scope ends): what it keeps alive holds no object any more.
+        let slab = depot.slab.take();
+        drop(depot);
+        drop(slab);
     }
 }
