@@ -134,6 +134,7 @@ impl<T: Reset + ?Sized> Reset for std::cell::RefCell<T> {
     }
 }
 
+#[allow(clippy::disallowed_types)] // the user's `std` mutex, not one of the runtime's
 impl<T: Reset + ?Sized> Reset for std::sync::Mutex<T> {
     /// Resets the value inside; a poisoned mutex is reset too and stays usable.
     #[inline]
@@ -256,6 +257,7 @@ mod tests {
         a.reset();
         assert_eq!(a, [[0; 4]; 3]);
 
+        #[allow(clippy::disallowed_types)] // the `Reset` impl for `std`'s mutex
         let mut m = std::sync::Mutex::new(String::from("x"));
         m.reset();
         assert!(m.get_mut().unwrap().is_empty());

@@ -23,6 +23,10 @@
 //! # }
 //! ```
 
+// A debug aid outside the pools' protocols (it only records loans), never run under loom: it
+// may use `std`'s mutex.
+#![allow(clippy::disallowed_types)]
+
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;

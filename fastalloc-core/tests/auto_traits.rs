@@ -1,4 +1,5 @@
 //! Which types are `Send` and `Sync`, checked at compile time.
+#![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(
     clippy::borrow_as_ptr,
     clippy::ref_as_ptr,
@@ -90,4 +91,87 @@ fn guards_are_three_or_four_words() {
         std::mem::size_of::<Result<Pooled<'static, u8>, PoolError>>(),
         3 * word
     );
+}
+
+/// What `Box<T>` offers that a guard offers too: one list, checked for every guard type.
+trait LikeABox<T>:
+    std::ops::Deref<Target = T>
+    + std::ops::DerefMut
+    + AsRef<T>
+    + AsMut<T>
+    + std::borrow::Borrow<T>
+    + std::borrow::BorrowMut<T>
+    + std::fmt::Debug
+    + std::fmt::Display
+    + PartialEq
+    + Eq
+    + PartialOrd
+    + Ord
+    + std::hash::Hash
+{
+}
+
+impl<T, G> LikeABox<T> for G where
+    G: std::ops::Deref<Target = T>
+        + std::ops::DerefMut
+        + AsRef<T>
+        + AsMut<T>
+        + std::borrow::Borrow<T>
+        + std::borrow::BorrowMut<T>
+        + std::fmt::Debug
+        + std::fmt::Display
+        + PartialEq
+        + Eq
+        + PartialOrd
+        + Ord
+        + std::hash::Hash
+{
+}
+
+fn like_a_box<G: LikeABox<String>>() {}
+
+/// Every guard type has the same traits (they drifted apart when each kind had its own type).
+#[test]
+fn every_guard_has_the_same_traits() {
+    like_a_box::<Pooled<'static, String>>();
+    like_a_box::<LocalPooled<'static, String>>();
+    like_a_box::<SharedPooled<'static, String>>();
+    like_a_box::<OwnedPooled<String>>();
+    #[cfg(feature = "async")]
+    {
+        like_a_box::<fastalloc_core::AsyncPooled<'static, String>>();
+        like_a_box::<fastalloc_core::OwnedAsyncPooled<String>>();
+    }
+}
+
+/// The traits compare, order and hash the objects, as `Box` does: guards sort, dedupe in a
+/// set and compare with `assert_eq!`.
+#[test]
+fn guards_compare_and_hash_their_objects() {
+    use std::collections::HashSet;
+    let pool: FixedPool<String> = FixedPool::builder()
+        .capacity(3)
+        .factory(String::new)
+        .reset_with(String::clear)
+        .build()
+        .unwrap();
+    let mut guards: Vec<_> = ["b", "a", "b"]
+        .into_iter()
+        .map(|text| {
+            let mut guard = pool.allocate().unwrap();
+            guard.push_str(text);
+            guard
+        })
+        .collect();
+    assert_eq!(guards[0], guards[2]);
+    assert_ne!(guards[0], guards[1]);
+    guards.sort();
+    let sorted: Vec<&str> = guards.iter().map(|g| g.as_str()).collect();
+    assert_eq!(sorted, ["a", "b", "b"]);
+    let set: HashSet<&String> = guards.iter().map(std::borrow::Borrow::borrow).collect();
+    assert_eq!(set.len(), 2);
+    assert_eq!(format!("{} {:?}", guards[0], guards[0]), "a Pooled(\"a\")");
+    let owned = std::sync::Arc::new(ThreadSafePool::<String>::new(1).unwrap());
+    let guard = owned.allocate_owned().unwrap();
+    assert_eq!(format!("{guard:?}"), "OwnedPooled(\"\")");
 }

@@ -1,4 +1,5 @@
 //! `FixedPool` and `GrowingPool`: reuse, reset, growth, detach, close, drops, statistics.
+#![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(
     clippy::borrow_as_ptr,
     clippy::ref_as_ptr,

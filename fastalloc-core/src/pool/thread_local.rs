@@ -601,6 +601,7 @@ impl<T: Send + 'static> fmt::Debug for ThreadLocalPool<T> {
 }
 
 #[cfg(all(test, not(loom)))]
+#[allow(clippy::disallowed_types)] // the tests' own counters, not under loom
 mod tests {
     use super::*;
 

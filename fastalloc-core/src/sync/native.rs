@@ -1,12 +1,159 @@
 //! The real primitives (see the module above for the loom ones).
-#![allow(clippy::disallowed_types)] // the one place that names the `std` originals
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)]
+// (the one place that names the `std` originals)
 
-#[cfg(feature = "async")]
-pub(crate) use std::sync::atomic::AtomicUsize;
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
-pub(crate) use std::sync::{Arc, OnceLock, Weak};
+pub(crate) use std::sync::atomic::Ordering;
+pub(crate) use std::sync::{Arc, Weak};
 pub(crate) use std::thread::LocalKey;
+
 pub(crate) use std::thread_local;
+
+/// `std::sync::atomic::fence`.
+#[inline]
+pub(crate) fn fence(order: Ordering) {
+    std::sync::atomic::fence(order);
+}
+
+/// Wrappers of the `std` atomics with the operations the crate uses: their own types, so that
+/// `clippy.toml` can forbid the `std` ones everywhere but here (a re-export would be the same
+/// type to the lint). Each method is the `std` one, inlined.
+macro_rules! atomics {
+    ($($name:ident($value:ty) { $($extra:tt)* })*) => {$(
+        #[derive(Debug, Default)]
+        #[repr(transparent)]
+        pub(crate) struct $name(std::sync::atomic::$name);
+
+        #[allow(dead_code)] // not every type uses every operation
+        impl $name {
+            #[inline]
+            pub(crate) const fn new(value: $value) -> Self {
+                Self(std::sync::atomic::$name::new(value))
+            }
+
+            #[inline]
+            pub(crate) fn load(&self, order: Ordering) -> $value {
+                self.0.load(order)
+            }
+
+            #[inline]
+            pub(crate) fn store(&self, value: $value, order: Ordering) {
+                self.0.store(value, order);
+            }
+
+            #[inline]
+            pub(crate) fn swap(&self, value: $value, order: Ordering) -> $value {
+                self.0.swap(value, order)
+            }
+
+            #[inline]
+            pub(crate) fn compare_exchange(
+                &self,
+                current: $value,
+                new: $value,
+                success: Ordering,
+                failure: Ordering,
+            ) -> Result<$value, $value> {
+                self.0.compare_exchange(current, new, success, failure)
+            }
+
+            $($extra)*
+        }
+    )*};
+}
+
+/// The read-modify-writes of the integer atomics.
+macro_rules! integer_operations {
+    ($value:ty) => {
+        #[inline]
+        pub(crate) fn fetch_add(&self, value: $value, order: Ordering) -> $value {
+            self.0.fetch_add(value, order)
+        }
+
+        #[inline]
+        pub(crate) fn fetch_sub(&self, value: $value, order: Ordering) -> $value {
+            self.0.fetch_sub(value, order)
+        }
+
+        #[inline]
+        pub(crate) fn fetch_or(&self, value: $value, order: Ordering) -> $value {
+            self.0.fetch_or(value, order)
+        }
+
+        #[inline]
+        pub(crate) fn fetch_and(&self, value: $value, order: Ordering) -> $value {
+            self.0.fetch_and(value, order)
+        }
+    };
+}
+
+atomics! {
+    AtomicBool(bool) {}
+    AtomicU8(u8) { integer_operations!(u8); }
+    AtomicU64(u64) { integer_operations!(u64); }
+    AtomicUsize(usize) { integer_operations!(usize); }
+}
+
+/// `std::sync::atomic::AtomicPtr`, wrapped as the others are.
+#[derive(Debug)]
+#[repr(transparent)]
+pub(crate) struct AtomicPtr<T>(std::sync::atomic::AtomicPtr<T>);
+
+impl<T> AtomicPtr<T> {
+    #[inline]
+    pub(crate) const fn new(value: *mut T) -> Self {
+        Self(std::sync::atomic::AtomicPtr::new(value))
+    }
+
+    #[inline]
+    pub(crate) fn load(&self, order: Ordering) -> *mut T {
+        self.0.load(order)
+    }
+
+    #[inline]
+    pub(crate) fn store(&self, value: *mut T, order: Ordering) {
+        self.0.store(value, order);
+    }
+
+    #[inline]
+    pub(crate) fn compare_exchange(
+        &self,
+        current: *mut T,
+        new: *mut T,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<*mut T, *mut T> {
+        self.0.compare_exchange(current, new, success, failure)
+    }
+}
+
+/// `std::sync::OnceLock`, wrapped as the atomics are.
+#[derive(Debug)]
+pub(crate) struct OnceLock<T>(std::sync::OnceLock<T>);
+
+impl<T> From<T> for OnceLock<T> {
+    fn from(value: T) -> Self {
+        Self(std::sync::OnceLock::from(value))
+    }
+}
+
+impl<T> OnceLock<T> {
+    pub(crate) const fn new() -> Self {
+        Self(std::sync::OnceLock::new())
+    }
+
+    #[inline]
+    pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(init)
+    }
+
+    pub(crate) fn into_inner(self) -> Option<T> {
+        self.0.into_inner()
+    }
+}
 
 /// A `static` built by a constant expression (under loom: on first use in each model run).
 macro_rules! global {

@@ -1,5 +1,6 @@
 //! Loom models of the concurrent paths, run with
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p fastalloc-core --lib --release loom`.
+#![allow(clippy::disallowed_types)] // the models' own tallies are plain `std`, not modelled
 
 #[cfg(loom)]
 mod loom_thread_local;
