@@ -114,7 +114,7 @@ impl Args {
 pub(crate) struct Number {
     pub(crate) expr: Expr,
     /// The value, when `expr` is an integer literal.
-    pub(crate) literal: Option<u128>,
+    pub(crate) literal: Option<u64>,
 }
 
 /// A growth factor: a literal or a constant `f64` expression.
@@ -364,7 +364,9 @@ fn classify_number(expr: Expr, what: &str, example: &str) -> syn::Result<Number>
                     ),
                 ));
             }
-            Some(int.base10_parse::<u128>().map_err(|_| {
+            // No `usize` is wider than 64 bits; a value that fits is range-checked by a
+            // `const` assertion against the pooled type's `max_objects`.
+            Some(int.base10_parse::<u64>().map_err(|_| {
                 Error::new_spanned(int, format!("`{what}` is far too large for a `usize`"))
             })?)
         }

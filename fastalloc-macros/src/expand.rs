@@ -334,7 +334,9 @@ fn replace_self(expr: &Expr, ident: &Ident) -> Expr {
 /// `impl Type { fn pool() -> &'static Pool<Type> }` for arguments without errors.
 ///
 /// Every setting is a `const` item: a literal was range-checked by `valid.rs` already, and a
-/// constant expression gets the same checks as `const` assertions here. So the `build()` in
+/// constant expression gets the same checks as `const` assertions here. Every count, literal
+/// or not, is checked here against `max_objects` (which depends on the type's size, which the
+/// macro cannot know). So the `build()` in
 /// `pool()` cannot fail because of a setting; what is left is failing to reserve memory for the
 /// slots, which is reported by a panic that names the pool and the reason.
 fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool) -> TokenStream {
@@ -521,7 +523,7 @@ fn size_check(
 ) -> TokenStream {
     let message = format!(
         "`{what}` in `#[pooled]` is larger than a pool of `{ident}` can hold: at most \
-         4294967295 objects, and their memory must fit in the address space"
+         `u32::MAX` objects, and their memory must fit in the address space"
     );
     let max = quote!(#krate::__private::max_objects::<#ident>());
     const_assert(number.expr.span(), &quote!(#name <= #max), &message)

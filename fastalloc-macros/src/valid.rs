@@ -2,6 +2,10 @@
 //! types that can be pooled or reset. Values written as literals are checked here, when the
 //! macro runs; constant expressions get the same checks as `const` assertions (see
 //! `expand.rs`), so a bad value is a compile error either way.
+//!
+//! The most objects a pool can hold is the exception: it depends on the size of the type,
+//! which a macro cannot know, so it is checked for literals too by the `const` assertion
+//! against `fastalloc_core::max_objects`, the one place that limit is computed.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -10,9 +14,6 @@ use syn::{Attribute, DeriveInput, GenericParam};
 use crate::args::{Args, GrowthArg, Mode};
 use crate::ctxt::Errors;
 use crate::model::{Data, Input};
-
-/// The most objects one pool can hold: `fastalloc-core`'s `MAX_OBJECTS` (`u32::MAX`).
-pub(crate) const MAX_OBJECTS: u128 = u32::MAX as u128;
 
 /// Checks the `#[pooled(...)]` arguments.
 pub(crate) fn check_args(args: &Args, errors: &mut Errors) {
@@ -35,38 +36,26 @@ pub(crate) fn check_args(args: &Args, errors: &mut Errors) {
         );
         return check_rest(args, None, errors);
     };
-    if let Some(value) = capacity.literal {
-        if value == 0 {
-            errors.spanned(
-                &capacity.expr,
-                "`capacity` must be at least 1: a pool of zero objects can never hand one out",
-            );
-        } else if value > MAX_OBJECTS {
-            errors.spanned(&capacity.expr, too_large("capacity", value));
-        }
+    if capacity.literal == Some(0) {
+        errors.spanned(
+            &capacity.expr,
+            "`capacity` must be at least 1: a pool of zero objects can never hand one out",
+        );
     }
     check_rest(args, capacity.literal.filter(|&value| value > 0), errors);
 }
 
-fn too_large(what: &str, value: u128) -> String {
-    format!("`{what}` is {value}, above the most objects a pool can hold ({MAX_OBJECTS})")
-}
-
-fn check_rest(args: &Args, capacity: Option<u128>, errors: &mut Errors) {
-    if let Some(max) = &args.max_capacity {
-        match (max.literal, capacity) {
-            (Some(max_value), _) if max_value > MAX_OBJECTS => {
-                errors.spanned(&max.expr, too_large("max_capacity", max_value));
-            }
-            (Some(max_value), Some(capacity)) if max_value < capacity => errors.spanned(
+fn check_rest(args: &Args, capacity: Option<u64>, errors: &mut Errors) {
+    if let (Some(max), Some(capacity)) = (&args.max_capacity, capacity) {
+        if let Some(max_value) = max.literal.filter(|&value| value < capacity) {
+            errors.spanned(
                 &max.expr,
                 format!(
                     "`max_capacity` ({max_value}) is below `capacity` ({capacity}): the pool \
                      starts at `capacity` and grows up to `max_capacity`; raise `max_capacity` \
                      to at least {capacity}, or lower `capacity`"
                 ),
-            ),
-            _ => {}
+            );
         }
     }
     match &args.growth {
