@@ -27,7 +27,7 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{parse_quote, DeriveInput, Expr, Ident, Item, Meta, Path, Token, WherePredicate};
 
-use crate::args::{self, Args, GrowthArg, Mode, Number, ResetArg};
+use crate::args::{self, name, Args, GrowthArg, Mode, Number, ResetArg};
 use crate::ctxt::Errors;
 use crate::fallback;
 use crate::model::{Data, Field, Input};
@@ -436,7 +436,7 @@ fn settings(args: &Args, ident: &Ident, krate: &Path) -> Settings {
     items.push(size_check(
         &capacity_name,
         capacity,
-        "capacity",
+        name::CAPACITY,
         ident,
         krate,
     ));
@@ -453,7 +453,7 @@ fn settings(args: &Args, ident: &Ident, krate: &Path) -> Settings {
     if let Some(max) = &args.max_capacity {
         let max_name = Ident::new("__FASTALLOC_MAX_CAPACITY", Span::call_site());
         items.push(size_const(&max_name, max, ident));
-        items.push(size_check(&max_name, max, "max_capacity", ident, krate));
+        items.push(size_check(&max_name, max, name::MAX_CAPACITY, ident, krate));
         if max.literal.is_none() || capacity.literal.is_none() {
             items.push(const_assert(
                 max.expr.span(),
