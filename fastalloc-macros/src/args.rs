@@ -8,7 +8,8 @@ use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::{
-    token, Error, Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, Path, Token, UnOp,
+    parse_quote, token, Error, Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, Path, Token,
+    UnOp,
 };
 
 use crate::ctxt::{self, parse_list, Errors};
@@ -131,6 +132,11 @@ impl Args {
     pub(crate) fn mode(&self) -> Mode {
         self.mode.as_ref().map_or(Mode::ThreadLocal, |arg| arg.mode)
     }
+}
+
+/// The path of the `fastalloc` crate: `crate = path` if given, else `::fastalloc`.
+pub(crate) fn fastalloc_path(given: Option<&Path>) -> Path {
+    given.cloned().unwrap_or_else(|| parse_quote!(::fastalloc))
 }
 
 /// A count of objects: a literal (whose value is checked when the macro runs) or a constant
