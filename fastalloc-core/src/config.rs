@@ -63,8 +63,21 @@ impl Growth {
     }
 }
 
-/// The most objects one pool can hold.
-pub(crate) const MAX_OBJECTS: usize = u32::MAX as usize;
+/// The most objects of type `T` one pool can hold: `u32::MAX`, and fewer for objects so large
+/// that their memory would not fit in the address space (`isize::MAX` bytes).
+///
+/// The one place this limit is computed: the builder checks every capacity against it, and
+/// the code `#[pooled]` generates checks its settings against it at compile time.
+pub const fn max_objects<T>() -> usize {
+    let size = std::mem::size_of::<T>();
+    let by_memory = isize::MAX as usize / if size == 0 { 1 } else { size };
+    let by_index = u32::MAX as usize;
+    if by_memory < by_index {
+        by_memory
+    } else {
+        by_index
+    }
+}
 
 /// A checked pool configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,7 +129,7 @@ impl Settings {
         let max_capacity = match (growth, self.max_capacity) {
             (None, _) => capacity,
             (Some(_), Some(max)) => max,
-            (Some(_), None) => MAX_OBJECTS,
+            (Some(_), None) => max_objects::<T>(),
         };
         if max_capacity < capacity {
             return Err(BuildError::MaxBelowCapacity {
@@ -124,9 +137,8 @@ impl Settings {
                 max_capacity,
             });
         }
-        let bytes_limit = isize::MAX as usize / std::mem::size_of::<T>().max(1);
         for value in [capacity, max_capacity] {
-            if value > MAX_OBJECTS.min(bytes_limit) {
+            if value > max_objects::<T>() {
                 return Err(BuildError::CapacityTooLarge { capacity: value });
             }
         }
@@ -228,7 +240,7 @@ mod tests {
         assert_eq!((fixed.growth, fixed.max_capacity), (None, 4));
         let growing = settings(4).check::<u8>(Kind::Growing).unwrap();
         assert_eq!(growing.growth, Some(Growth::Exponential(2.0)));
-        assert_eq!(growing.max_capacity, MAX_OBJECTS);
+        assert_eq!(growing.max_capacity, max_objects::<u8>());
         let either = settings(4).check::<u8>(Kind::Either).unwrap();
         assert_eq!(either.growth, None);
         let capped = Settings {

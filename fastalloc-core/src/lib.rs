@@ -54,6 +54,9 @@ pub use builder::{
     FactorySource, PoolBuilder, PoolKind, ResetSource, UseDefault, UseReset, WithFactory, WithReset,
 };
 pub use config::Growth;
+// For the code `#[pooled]` generates (through `fastalloc::__private`); not public API.
+#[doc(hidden)]
+pub use config::max_objects;
 pub use error::{BuildError, PoolError};
 pub use guard::{kind, GuardKind, LocalPooled, OwnedPooled, Pooled, SharedPooled};
 #[cfg(feature = "async")]

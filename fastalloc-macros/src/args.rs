@@ -8,68 +8,93 @@ use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::{
-    token, Error, Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, Path, Token, UnOp,
+    parse_quote, token, Error, Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, Path, Token,
+    UnOp,
 };
 
 use crate::ctxt::{self, parse_list, Errors};
 
+/// The names of the `#[pooled]` arguments and growth policies: the one place they are spelt,
+/// read by the parser, by the "expected one of ..." lists and suggestions, and by the messages
+/// of other stages.
+pub(crate) mod name {
+    pub(crate) const CAPACITY: &str = "capacity";
+    pub(crate) const THREAD_SAFE: &str = "thread_safe";
+    pub(crate) const THREAD_LOCAL: &str = "thread_local";
+    pub(crate) const ASYNC: &str = "async";
+    pub(crate) const GROWTH: &str = "growth";
+    pub(crate) const MAX_CAPACITY: &str = "max_capacity";
+    pub(crate) const PREALLOCATE: &str = "preallocate";
+    pub(crate) const FACTORY: &str = "factory";
+    pub(crate) const RESET: &str = "reset";
+    pub(crate) const MANUAL_RESET: &str = "manual_reset";
+    pub(crate) const CRATE: &str = "crate";
+    pub(crate) const LINEAR: &str = "linear";
+    pub(crate) const EXPONENTIAL: &str = "exponential";
+}
+
+use name::{
+    ASYNC, CAPACITY, CRATE, EXPONENTIAL, FACTORY, GROWTH, LINEAR, MANUAL_RESET, MAX_CAPACITY,
+    PREALLOCATE, RESET, THREAD_LOCAL, THREAD_SAFE,
+};
+
 /// Every `#[pooled]` argument, in the order the documentation lists them.
 const ARGUMENTS: &[&str] = &[
-    "capacity",
-    "thread_safe",
-    "thread_local",
-    "async",
-    "growth",
-    "max_capacity",
-    "preallocate",
-    "factory",
-    "reset",
-    "manual_reset",
-    "crate",
+    CAPACITY,
+    THREAD_SAFE,
+    THREAD_LOCAL,
+    ASYNC,
+    GROWTH,
+    MAX_CAPACITY,
+    PREALLOCATE,
+    FACTORY,
+    RESET,
+    MANUAL_RESET,
+    CRATE,
 ];
 
 /// Words users reach for, mapped to the argument they mean.
 const ALIASES: &[(&str, &str)] = &[
-    ("cap", "capacity"),
-    ("size", "capacity"),
-    ("initial_capacity", "capacity"),
-    ("min_capacity", "capacity"),
-    ("max", "max_capacity"),
-    ("maximum", "max_capacity"),
-    ("max_size", "max_capacity"),
-    ("limit", "max_capacity"),
-    ("sync", "thread_safe"),
-    ("shared", "thread_safe"),
-    ("concurrent", "thread_safe"),
-    ("local", "thread_local"),
-    ("per_thread", "thread_local"),
-    ("tokio", "async"),
-    ("eager", "preallocate"),
-    ("prealloc", "preallocate"),
-    ("preallocated", "preallocate"),
-    ("new", "factory"),
-    ("init", "factory"),
-    ("constructor", "factory"),
-    ("default", "factory"),
-    ("reset_with", "reset"),
-    ("on_release", "reset"),
-    ("custom_reset", "manual_reset"),
-    ("no_reset", "manual_reset"),
-    ("impl_reset", "manual_reset"),
-    ("krate", "crate"),
+    ("cap", CAPACITY),
+    ("size", CAPACITY),
+    ("initial_capacity", CAPACITY),
+    ("min_capacity", CAPACITY),
+    ("max", MAX_CAPACITY),
+    ("maximum", MAX_CAPACITY),
+    ("max_size", MAX_CAPACITY),
+    ("limit", MAX_CAPACITY),
+    ("sync", THREAD_SAFE),
+    ("shared", THREAD_SAFE),
+    ("concurrent", THREAD_SAFE),
+    ("local", THREAD_LOCAL),
+    ("per_thread", THREAD_LOCAL),
+    ("tokio", ASYNC),
+    ("eager", PREALLOCATE),
+    ("prealloc", PREALLOCATE),
+    ("preallocated", PREALLOCATE),
+    ("new", FACTORY),
+    ("init", FACTORY),
+    ("constructor", FACTORY),
+    ("default", FACTORY),
+    ("reset_with", RESET),
+    ("on_release", RESET),
+    ("custom_reset", MANUAL_RESET),
+    ("no_reset", MANUAL_RESET),
+    ("impl_reset", MANUAL_RESET),
+    ("krate", CRATE),
 ];
 
-const GROWTH_POLICIES: &[&str] = &["linear", "exponential"];
+const GROWTH_POLICIES: &[&str] = &[LINEAR, EXPONENTIAL];
 
 const GROWTH_ALIASES: &[(&str, &str)] = &[
-    ("double", "exponential"),
-    ("doubling", "exponential"),
-    ("geometric", "exponential"),
-    ("exp", "exponential"),
-    ("step", "linear"),
-    ("fixed", "linear"),
-    ("constant", "linear"),
-    ("additive", "linear"),
+    ("double", EXPONENTIAL),
+    ("doubling", EXPONENTIAL),
+    ("geometric", EXPONENTIAL),
+    ("exp", EXPONENTIAL),
+    ("step", LINEAR),
+    ("fixed", LINEAR),
+    ("constant", LINEAR),
+    ("additive", LINEAR),
 ];
 
 /// What `#[pooled(...)]` asked for. Every field keeps the tokens it came from, for spans.
@@ -109,12 +134,17 @@ impl Args {
     }
 }
 
+/// The path of the `fastalloc` crate: `crate = path` if given, else `::fastalloc`.
+pub(crate) fn fastalloc_path(given: Option<&Path>) -> Path {
+    given.cloned().unwrap_or_else(|| parse_quote!(::fastalloc))
+}
+
 /// A count of objects: a literal (whose value is checked when the macro runs) or a constant
 /// expression (checked by a `const` assertion in the generated code).
 pub(crate) struct Number {
     pub(crate) expr: Expr,
     /// The value, when `expr` is an integer literal.
-    pub(crate) literal: Option<u128>,
+    pub(crate) literal: Option<u64>,
 }
 
 /// A growth factor: a literal or a constant `f64` expression.
@@ -189,34 +219,34 @@ fn parse_one(
     }
     let word = input.call(Ident::parse_any)?;
     let name = word.unraw().to_string();
-    if name == "capacity" || ctxt::did_you_mean(&name, ARGUMENTS, ALIASES) == Some("capacity") {
+    if name == CAPACITY || ctxt::did_you_mean(&name, ARGUMENTS, ALIASES) == Some(CAPACITY) {
         args.capacity_attempted = true;
     }
     match name.as_str() {
-        "capacity" => {
+        CAPACITY => {
             let value = number(input, &word, "64")?;
             set(&mut args.capacity, value, &word, errors);
         }
-        "max_capacity" => {
+        MAX_CAPACITY => {
             let value = number(input, &word, "1024")?;
             set(&mut args.max_capacity, value, &word, errors);
         }
-        "growth" => {
+        GROWTH => {
             let value = growth(input, &word)?;
             set(&mut args.growth, value, &word, errors);
         }
-        "thread_safe" => mode(input, args, word, Mode::ThreadSafe, errors)?,
-        "thread_local" => mode(input, args, word, Mode::ThreadLocal, errors)?,
-        "async" => mode(input, args, word, Mode::Async, errors)?,
-        "preallocate" => {
+        THREAD_SAFE => mode(input, args, word, Mode::ThreadSafe, errors)?,
+        THREAD_LOCAL => mode(input, args, word, Mode::ThreadLocal, errors)?,
+        ASYNC => mode(input, args, word, Mode::Async, errors)?,
+        PREALLOCATE => {
             no_value(input, &word)?;
             set(&mut args.preallocate, word.clone(), &word, errors);
         }
-        "factory" => {
+        FACTORY => {
             let value = function(input, &word, &format!("fn() -> {ty}"), "make")?;
             set(&mut args.factory, value, &word, errors);
         }
-        "reset" => {
+        RESET => {
             if !input.peek(Token![=]) {
                 return Err(Error::new_spanned(
                     &word,
@@ -230,11 +260,11 @@ fn parse_one(
             let value = function(input, &word, &format!("fn(&mut {ty})"), "clear")?;
             set_reset(args, ResetArg::With(value), &word, errors);
         }
-        "manual_reset" => {
+        MANUAL_RESET => {
             no_value(input, &word)?;
             set_reset(args, ResetArg::Manual(word.clone()), &word, errors);
         }
-        "crate" => {
+        CRATE => {
             let value = crate_path(input, &word)?;
             set(&mut args.krate, value, &word, errors);
         }
@@ -364,7 +394,9 @@ fn classify_number(expr: Expr, what: &str, example: &str) -> syn::Result<Number>
                     ),
                 ));
             }
-            Some(int.base10_parse::<u128>().map_err(|_| {
+            // No `usize` is wider than 64 bits; a value that fits is range-checked by a
+            // `const` assertion against the pooled type's `max_objects`.
+            Some(int.base10_parse::<u64>().map_err(|_| {
                 Error::new_spanned(int, format!("`{what}` is far too large for a `usize`"))
             })?)
         }
@@ -421,8 +453,8 @@ fn growth(input: ParseStream, word: &Ident) -> syn::Result<GrowthArg> {
     let policy = input.call(Ident::parse_any)?;
     let name = policy.to_string();
     let linear = match name.as_str() {
-        "linear" => true,
-        "exponential" => false,
+        LINEAR => true,
+        EXPONENTIAL => false,
         _ => {
             let hint = match ctxt::did_you_mean(&name, GROWTH_POLICIES, GROWTH_ALIASES) {
                 Some(close) => format!("did you mean `{close}`? {HINT}"),
@@ -464,13 +496,13 @@ fn growth_value(
     needs: &str,
 ) -> syn::Result<GrowthArg> {
     let grown = if linear {
-        let expr = expression(content, "linear", example)?;
+        let expr = expression(content, LINEAR, example)?;
         GrowthArg::Linear {
-            step: classify_number(expr, "linear", "16")?,
+            step: classify_number(expr, LINEAR, "16")?,
             word: policy,
         }
     } else {
-        let expr = expression(content, "exponential", example)?;
+        let expr = expression(content, EXPONENTIAL, example)?;
         GrowthArg::Exponential {
             factor: classify_factor(expr)?,
             word: policy,

@@ -12,8 +12,9 @@ use syn::Token;
 ///
 /// Every stage pushes into the same `Errors`, so a user sees all mistakes in one round instead
 /// of fixing them one compile at a time. Like serde's `Ctxt`, it must be consumed with
-/// [`finish`](Self::finish) or [`into_compile_errors`](Self::into_compile_errors); dropping it
-/// unchecked is a bug in the macro and panics in debug builds.
+/// [`check`](Self::check), [`finish`](Self::finish) or
+/// [`into_compile_errors`](Self::into_compile_errors); dropping it unchecked is a bug in the
+/// macro and panics in debug builds.
 pub(crate) struct Errors {
     combined: Option<syn::Error>,
     checked: bool,
@@ -45,16 +46,14 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
-    /// Whether no error was recorded.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.combined.is_none()
-    }
-
-    /// How many errors are recorded now; compare two counts to learn whether a step added any.
-    pub(crate) fn count(&self) -> usize {
-        self.combined
-            .as_ref()
-            .map_or(0, |combined| combined.clone().into_iter().count())
+    /// `Ok` if no error was recorded; else these errors, still to be reported (by
+    /// `fallback.rs`). For the `?` that ends the checks of a macro call.
+    pub(crate) fn check(mut self) -> Result<(), Errors> {
+        if self.combined.is_some() {
+            return Err(self);
+        }
+        self.checked = true;
+        Ok(())
     }
 
     /// `Ok` if no error was recorded, else all of them combined.
@@ -73,10 +72,13 @@ impl Errors {
             Err(error) => error.into_compile_error(),
         }
     }
+}
 
-    /// Forgets the errors: for a look at input that another macro call will report on.
-    pub(crate) fn discard(mut self) {
-        self.checked = true;
+impl From<syn::Error> for Errors {
+    fn from(error: syn::Error) -> Self {
+        let mut errors = Errors::new();
+        errors.push(error);
+        errors
     }
 }
 
@@ -87,6 +89,15 @@ impl Drop for Errors {
             "fastalloc-macros: errors were collected but never reported"
         );
     }
+}
+
+/// Runs `read` with errors that are thrown away: for a second look at input whose mistakes are
+/// reported by another macro call, or were reported already.
+pub(crate) fn ignoring<T>(read: impl FnOnce(&mut Errors) -> T) -> T {
+    let mut errors = Errors::new();
+    let value = read(&mut errors);
+    errors.checked = true;
+    value
 }
 
 /// The candidate closest to `word`, if one is close enough to be a likely typo, or a known
@@ -222,12 +233,11 @@ mod tests {
 
     #[test]
     fn errors_combine() {
+        assert!(Errors::new().check().is_ok());
         let mut errors = Errors::new();
-        assert!(errors.is_empty());
         errors.at(Span::call_site(), "one");
         errors.at(Span::call_site(), "two");
-        assert_eq!(errors.count(), 2);
-        let combined = errors.finish().unwrap_err();
+        let combined = errors.check().err().unwrap().finish().unwrap_err();
         assert_eq!(combined.into_iter().count(), 2);
     }
 }

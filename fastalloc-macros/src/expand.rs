@@ -25,10 +25,10 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
-use syn::{parse_quote, DeriveInput, Expr, Ident, Item, Meta, Path, Token, WherePredicate};
+use syn::{parse_quote, DeriveInput, Expr, Ident, Meta, Path, Token, WherePredicate};
 
-use crate::args::{self, Args, GrowthArg, Mode, Number, ResetArg};
-use crate::ctxt::Errors;
+use crate::args::{self, name, Args, GrowthArg, Mode, Number, ResetArg};
+use crate::ctxt::{self, Errors};
 use crate::fallback;
 use crate::model::{Data, Field, Input};
 use crate::reset::{self, How};
@@ -36,118 +36,76 @@ use crate::valid;
 
 /// `#[derive(Reset)]`.
 pub(crate) fn derive_reset(input: &DeriveInput) -> TokenStream {
-    if let Some(attr) = input.attrs.iter().find(|attr| valid::is_pooled_attr(attr)) {
-        // `#[pooled]` is below this derive and runs after it: if it writes the impl, stay
-        // silent (it also reports any mistake in the `#[reset(...)]` attributes).
-        let tokens = match &attr.meta {
-            Meta::List(list) => list.tokens.clone(),
-            Meta::Path(_) | Meta::NameValue(_) => TokenStream::new(),
-        };
-        let mut ignored = Errors::new();
-        let args = args::parse(tokens, "", &mut ignored);
-        ignored.discard();
-        if args.wants_generated_reset() {
-            return TokenStream::new();
-        }
+    match try_derive_reset(input) {
+        Ok(tokens) => tokens,
+        Err(errors) => fallback::derive_reset(input, errors),
+    }
+}
+
+fn try_derive_reset(input: &DeriveInput) -> Result<TokenStream, Errors> {
+    if pooled_below_writes_reset(input) {
+        // It also reports any mistake in the `#[reset(...)]` attributes: stay silent, lest
+        // they be reported twice.
+        return Ok(TokenStream::new());
     }
     let mut errors = Errors::new();
     let model = Input::from_syn(input, &mut errors);
     valid::check_model(&model, &mut errors);
-    let krate = model.krate.clone().unwrap_or_else(default_crate);
-    if errors.is_empty() {
-        errors.discard();
-        reset_impl(&model, &krate)
-    } else {
-        let stub = fallback::reset_impl(input, &krate);
-        let errors = errors.into_compile_errors();
-        quote!(#stub #errors)
-    }
+    errors.check()?;
+    Ok(reset_impl(
+        &model,
+        &args::fastalloc_path(model.krate.as_ref()),
+    ))
+}
+
+/// Whether a `#[pooled]` below the derive, which runs after it, writes the `Reset` impl.
+fn pooled_below_writes_reset(input: &DeriveInput) -> bool {
+    let Some(attr) = input.attrs.iter().find(|attr| valid::is_pooled_attr(attr)) else {
+        return false;
+    };
+    let tokens = match &attr.meta {
+        Meta::List(list) => list.tokens.clone(),
+        Meta::Path(_) | Meta::NameValue(_) => TokenStream::new(),
+    };
+    ctxt::ignoring(|ignored| args::parse(tokens, "", ignored)).wants_generated_reset()
 }
 
 /// `#[pooled(...)]`.
 pub(crate) fn pooled(args: TokenStream, item: TokenStream) -> TokenStream {
+    match try_pooled(args.clone(), item.clone()) {
+        Ok(tokens) => tokens,
+        Err(errors) => fallback::pooled(args, item, errors),
+    }
+}
+
+fn try_pooled(args: TokenStream, item: TokenStream) -> Result<TokenStream, Errors> {
+    let mut input = valid::pooled_item(item)?;
     let mut errors = Errors::new();
-    let mut input: DeriveInput = match syn::parse2::<Item>(item.clone()) {
-        Ok(Item::Struct(item)) => item.into(),
-        Ok(Item::Enum(item)) => item.into(),
-        Ok(Item::Union(item)) => item.into(),
-        Ok(other) => {
-            errors.spanned(
-                fallback::item_keyword(&other),
-                "`#[pooled]` goes on a struct (or an enum) to give it a pool: \
-                 `#[pooled(capacity = 64)] struct Particle { ... }`",
-            );
-            let errors = errors.into_compile_errors();
-            return quote!(#item #errors);
-        }
-        Err(error) => {
-            errors.discard();
-            let mut item = item;
-            item.extend(error.into_compile_error());
-            return item;
-        }
-    };
-    let ty = input.ident.to_string();
-    let args = args::parse(args, &ty, &mut errors);
+    let args = args::parse(args, &input.ident.to_string(), &mut errors);
     valid::check_args(&args, &mut errors);
-    let args_ok = errors.is_empty();
-    let pooled_type_ok = valid::check_pooled_type(&input, &mut errors);
+    valid::check_pooled_type(&input, &mut errors);
     valid::check_single_pooled(&input, &mut errors);
     let derives = derives_reset(&input);
-    let krate = args.krate.clone().unwrap_or_else(default_crate);
-
-    // A type `#[pooled]` rejects (a generic one, say) still gets a stand-in `Reset` impl, so the
-    // rest of the program sees the impl it expects; a union has none to give.
-    let is_union = matches!(input.data, syn::Data::Union(_));
-    let reset_impl = if derives || !args.wants_generated_reset() || is_union {
-        TokenStream::new()
-    } else if !pooled_type_ok {
-        fallback::reset_impl(&input, &krate)
-    } else {
-        let before = errors.count();
+    let model = writes_reset(&args, &input, derives).then(|| {
         let model = Input::from_syn(&input, &mut errors);
         valid::check_model(&model, &mut errors);
-        if errors.count() == before {
-            reset_impl(&model, &krate)
-        } else {
-            fallback::reset_impl(&input, &krate)
-        }
-    };
+        model
+    });
+    errors.check()?;
 
-    // A second `#[pooled]` was reported above; removing it avoids a second `pool()`.
-    input.attrs.retain(|attr| !valid::is_pooled_attr(attr));
-    if derives {
-        // The derive below reads the `#[reset(...)]` attributes; tell it about `crate = ...`.
-        if args.krate.is_some() && !input.attrs.iter().any(reset::is_reset_attr) {
-            input.attrs.push(parse_quote!(#[reset(crate = #krate)]));
-        }
-    } else {
-        // Read by this macro (or by a derive that ran already): not attributes of their own.
-        strip_reset_attrs(&mut input);
-    }
-
-    let pool = if args_ok && pooled_type_ok {
-        pool_impl(&args, &input, &krate, derives)
-    } else if pooled_type_ok {
-        fallback::pool_impl(&input, &krate, args.mode())
-    } else {
-        TokenStream::new()
-    };
-    let errors = errors.into_compile_errors();
-    quote! {
+    let krate = args::fastalloc_path(args.krate.as_ref());
+    let reset_impl = model.map_or_else(TokenStream::new, |model| reset_impl(&model, &krate));
+    tidy_item(&mut input, &args, derives);
+    let pool = pool_impl(&args, &input, &krate, derives);
+    Ok(quote! {
         #input
         #reset_impl
         #pool
-        #errors
-    }
-}
-
-fn default_crate() -> Path {
-    parse_quote!(::fastalloc)
+    })
 }
 
 /// Whether the type has `#[derive(..., Reset, ...)]` among the attributes below `#[pooled]`.
-fn derives_reset(input: &DeriveInput) -> bool {
+pub(crate) fn derives_reset(input: &DeriveInput) -> bool {
     input
         .attrs
         .iter()
@@ -160,6 +118,28 @@ fn derives_reset(input: &DeriveInput) -> bool {
                         .any(|path| path.segments.last().is_some_and(|s| s.ident == "Reset"))
                 })
         })
+}
+
+/// Whether `#[pooled]` writes the `Reset` impl (or, after an error, a stand-in for it): not when
+/// a derive below does, not with `reset = path` or `manual_reset`, and not for a union, which
+/// cannot have one.
+pub(crate) fn writes_reset(args: &Args, input: &DeriveInput, derives_reset: bool) -> bool {
+    !derives_reset && args.wants_generated_reset() && !matches!(input.data, syn::Data::Union(_))
+}
+
+/// Makes the item what `#[pooled]` emits, with or without errors: a second `#[pooled]` (an
+/// error) is removed, lest it add a second `pool()`. The `#[reset(...)]` attributes are left
+/// for a derive below, with `crate = ...` added for it; otherwise they were read by this macro
+/// (or by a derive that ran already), and are removed: they are not attributes of their own.
+pub(crate) fn tidy_item(input: &mut DeriveInput, args: &Args, derives_reset: bool) {
+    input.attrs.retain(|attr| !valid::is_pooled_attr(attr));
+    if !derives_reset {
+        strip_reset_attrs(input);
+    } else if let Some(krate) = &args.krate {
+        if !input.attrs.iter().any(reset::is_reset_attr) {
+            input.attrs.push(parse_quote!(#[reset(crate = #krate)]));
+        }
+    }
 }
 
 fn strip_reset_attrs(input: &mut DeriveInput) {
@@ -334,7 +314,9 @@ fn replace_self(expr: &Expr, ident: &Ident) -> Expr {
 /// `impl Type { fn pool() -> &'static Pool<Type> }` for arguments without errors.
 ///
 /// Every setting is a `const` item: a literal was range-checked by `valid.rs` already, and a
-/// constant expression gets the same checks as `const` assertions here. So the `build()` in
+/// constant expression gets the same checks as `const` assertions here. Every count, literal
+/// or not, is checked here against `max_objects` (which depends on the type's size, which the
+/// macro cannot know). So the `build()` in
 /// `pool()` cannot fail because of a setting; what is left is failing to reserve memory for the
 /// slots, which is reported by a panic that names the pool and the reason.
 fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool) -> TokenStream {
@@ -434,7 +416,7 @@ fn settings(args: &Args, ident: &Ident, krate: &Path) -> Settings {
     items.push(size_check(
         &capacity_name,
         capacity,
-        "capacity",
+        name::CAPACITY,
         ident,
         krate,
     ));
@@ -451,7 +433,7 @@ fn settings(args: &Args, ident: &Ident, krate: &Path) -> Settings {
     if let Some(max) = &args.max_capacity {
         let max_name = Ident::new("__FASTALLOC_MAX_CAPACITY", Span::call_site());
         items.push(size_const(&max_name, max, ident));
-        items.push(size_check(&max_name, max, "max_capacity", ident, krate));
+        items.push(size_check(&max_name, max, name::MAX_CAPACITY, ident, krate));
         if max.literal.is_none() || capacity.literal.is_none() {
             items.push(const_assert(
                 max.expr.span(),
@@ -521,7 +503,7 @@ fn size_check(
 ) -> TokenStream {
     let message = format!(
         "`{what}` in `#[pooled]` is larger than a pool of `{ident}` can hold: at most \
-         4294967295 objects, and their memory must fit in the address space"
+         `u32::MAX` objects, and their memory must fit in the address space"
     );
     let max = quote!(#krate::__private::max_objects::<#ident>());
     const_assert(number.expr.span(), &quote!(#name <= #max), &message)

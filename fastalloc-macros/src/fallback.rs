@@ -1,16 +1,59 @@
-//! What to emit beside the errors when the input is wrong: the item itself (emitted by
-//! `expand.rs` in every case) and stand-ins for the impls the user's other code relies on, so
-//! that one mistake gives one error, not a flood of "no function `pool`" and "`Reset` is not
-//! implemented" errors, and IDE completion keeps working.
+//! What to emit when the input is wrong: the item itself, stand-ins for the impls the user's
+//! other code relies on, and the errors. So one mistake gives one error, not a flood of "no
+//! function `pool`" and "`Reset` is not implemented" errors, and IDE completion keeps working.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
-use syn::{DeriveInput, Item, Path};
+use quote::{format_ident, quote};
+use syn::{DeriveInput, Path};
 
-use crate::args::Mode;
+use crate::args::{self, Mode};
+use crate::ctxt::{self, Errors};
+use crate::{expand, reset, valid};
+
+/// `#[pooled(...)]` after an error: the item as it would be emitted, stand-ins for the
+/// `Reset` impl and `pool()` it would have generated, and the errors.
+pub(crate) fn pooled(args: TokenStream, mut item: TokenStream, errors: Errors) -> TokenStream {
+    let errors = errors.into_compile_errors();
+    let Ok(mut input) = valid::pooled_item(item.clone()) else {
+        // Not a struct, enum or union: nothing to stand in for.
+        item.extend(errors);
+        return item;
+    };
+    // Read again for what the stand-ins need; the mistakes in them are among `errors`.
+    let args = ctxt::ignoring(|ignored| args::parse(args, "", ignored));
+    let krate = args::fastalloc_path(args.krate.as_ref());
+    let derives = expand::derives_reset(&input);
+    // A type `#[pooled]` rejects (a generic one, say) still gets a stand-in `Reset` impl, so
+    // the rest of the program sees the impl it expects.
+    let reset_impl = if expand::writes_reset(&args, &input, derives) {
+        reset_impl(&input, &krate)
+    } else {
+        TokenStream::new()
+    };
+    let pool = if valid::can_pool(&input) {
+        pool_impl(&input, &krate, args.mode())
+    } else {
+        TokenStream::new()
+    };
+    expand::tidy_item(&mut input, &args, derives);
+    quote! {
+        #input
+        #reset_impl
+        #pool
+        #errors
+    }
+}
+
+/// `#[derive(Reset)]` after an error: a stand-in `Reset` impl, and the errors.
+pub(crate) fn derive_reset(input: &DeriveInput, errors: Errors) -> TokenStream {
+    let krate = ctxt::ignoring(|ignored| reset::container(&input.attrs, ignored));
+    let reset_impl = reset_impl(input, &args::fastalloc_path(krate.as_ref()));
+    let errors = errors.into_compile_errors();
+    quote!(#reset_impl #errors)
+}
 
 /// An empty `Reset` impl, standing in for one that could not be generated.
-pub(crate) fn reset_impl(input: &DeriveInput, krate: &Path) -> TokenStream {
+fn reset_impl(input: &DeriveInput, krate: &Path) -> TokenStream {
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
@@ -23,7 +66,7 @@ pub(crate) fn reset_impl(input: &DeriveInput, krate: &Path) -> TokenStream {
 
 /// A `pool()` with the right signature and no body, standing in for one that could not be
 /// generated. It is never run: the errors beside it stop the build.
-pub(crate) fn pool_impl(input: &DeriveInput, krate: &Path, mode: Mode) -> TokenStream {
+fn pool_impl(input: &DeriveInput, krate: &Path, mode: Mode) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
     let pool_name = format_ident!("{}", mode.pool_type());
@@ -35,21 +78,5 @@ pub(crate) fn pool_impl(input: &DeriveInput, krate: &Path, mode: Mode) -> TokenS
                 ::core::unreachable!("`#[pooled]` reported an error")
             }
         }
-    }
-}
-
-/// The token that names what kind of item `item` is (`fn`, `impl`, `trait`, ...), for an
-/// error saying `#[pooled]` does not go there.
-pub(crate) fn item_keyword(item: &Item) -> TokenStream {
-    match item {
-        Item::Fn(item) => item.sig.fn_token.into_token_stream(),
-        Item::Impl(item) => item.impl_token.into_token_stream(),
-        Item::Trait(item) => item.trait_token.into_token_stream(),
-        Item::Type(item) => item.type_token.into_token_stream(),
-        Item::Mod(item) => item.mod_token.into_token_stream(),
-        Item::Const(item) => item.const_token.into_token_stream(),
-        Item::Static(item) => item.static_token.into_token_stream(),
-        Item::Use(item) => item.use_token.into_token_stream(),
-        other => other.into_token_stream(),
     }
 }

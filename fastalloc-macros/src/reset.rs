@@ -6,21 +6,32 @@ use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::{Attribute, Error, Expr, ExprPath, Ident, LitStr, Meta, Path, Token};
 
+use crate::args::name::CRATE;
 use crate::ctxt::{self, parse_list, Errors};
 
-const FIELD_OPTIONS: &[&str] = &["skip", "default", "value", "with"];
+/// The name of the helper attribute.
+const RESET: &str = "reset";
+
+// The names of the `#[reset(...)]` options: the one place they are spelt. `crate = path` is
+// the option of `#[pooled]` too, so its name comes from `args.rs`.
+const SKIP: &str = "skip";
+const DEFAULT: &str = "default";
+const VALUE: &str = "value";
+const WITH: &str = "with";
+
+const FIELD_OPTIONS: &[&str] = &[SKIP, DEFAULT, VALUE, WITH];
 
 const FIELD_ALIASES: &[(&str, &str)] = &[
-    ("ignore", "skip"),
-    ("keep", "skip"),
-    ("none", "skip"),
-    ("default_value", "value"),
-    ("to", "value"),
-    ("set", "value"),
-    ("function", "with"),
-    ("fn", "with"),
-    ("reset_with", "with"),
-    ("using", "with"),
+    ("ignore", SKIP),
+    ("keep", SKIP),
+    ("none", SKIP),
+    ("default_value", VALUE),
+    ("to", VALUE),
+    ("set", VALUE),
+    ("function", WITH),
+    ("fn", WITH),
+    ("reset_with", WITH),
+    ("using", WITH),
 ];
 
 /// All the forms, for messages that must list them.
@@ -43,7 +54,7 @@ pub(crate) enum How {
 
 /// Whether `attr` is a `#[reset ...]` attribute.
 pub(crate) fn is_reset_attr(attr: &Attribute) -> bool {
-    attr.path().is_ident("reset")
+    attr.path().is_ident(RESET)
 }
 
 /// One `name` or `name = value` inside `#[reset(...)]`.
@@ -127,17 +138,17 @@ pub(crate) fn field(field: &syn::Field, errors: &mut Errors) -> How {
         errors,
     ) {
         let how = match opt.name.as_str() {
-            "skip" => takes_no_value(&opt).map(|()| How::Skip),
-            "default" => takes_no_value(&opt).map(|()| How::Default(opt.word.span())),
-            "value" => match opt.value {
+            SKIP => takes_no_value(&opt).map(|()| How::Skip),
+            DEFAULT => takes_no_value(&opt).map(|()| How::Default(opt.word.span())),
+            VALUE => match opt.value {
                 Some(expr) => Ok(How::Value(expr)),
                 None => Err(Error::new_spanned(
                     &opt.word,
                     "`value` needs the value to assign: write `#[reset(value = expr)]`",
                 )),
             },
-            "with" => with_path(&opt),
-            "crate" => Err(Error::new_spanned(
+            WITH => with_path(&opt),
+            CRATE => Err(Error::new_spanned(
                 &opt.word,
                 "`crate = ...` goes on the type, not on a field: write `#[reset(crate = path)]` \
                  above the struct",
@@ -202,7 +213,7 @@ pub(crate) fn variant(variant: &syn::Variant, errors: &mut Errors) -> Option<Spa
     let level = "on an enum variant, write `#[reset(default)]` to mark the variant that \
                  `reset` goes back to";
     for opt in options(&variant.attrs, level, errors) {
-        if opt.name != "default" {
+        if opt.name != DEFAULT {
             errors.spanned(
                 &opt.word,
                 format!(
@@ -230,7 +241,7 @@ pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> Option<Path
     let level = "on the type, only `#[reset(crate = path)]` is accepted";
     for opt in options(attrs, level, errors) {
         match opt.name.as_str() {
-            "crate" => match opt.value {
+            CRATE => match opt.value {
                 Some(Expr::Path(path)) if path.qself.is_none() => {
                     if krate.is_some() {
                         errors.spanned(&opt.word, "duplicate `reset` option `crate`; give it once");

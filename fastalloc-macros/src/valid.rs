@@ -2,17 +2,19 @@
 //! types that can be pooled or reset. Values written as literals are checked here, when the
 //! macro runs; constant expressions get the same checks as `const` assertions (see
 //! `expand.rs`), so a bad value is a compile error either way.
+//!
+//! The most objects a pool can hold is the exception: it depends on the size of the type,
+//! which a macro cannot know, so it is checked for literals too by the `const` assertion
+//! against `fastalloc_core::max_objects`, the one place that limit is computed.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::spanned::Spanned;
-use syn::{Attribute, DeriveInput, GenericParam};
+use syn::{Attribute, DeriveInput, GenericParam, Item};
 
 use crate::args::{Args, GrowthArg, Mode};
 use crate::ctxt::Errors;
 use crate::model::{Data, Input};
-
-/// The most objects one pool can hold: `fastalloc-core`'s `MAX_OBJECTS` (`u32::MAX`).
-pub(crate) const MAX_OBJECTS: u128 = u32::MAX as u128;
 
 /// Checks the `#[pooled(...)]` arguments.
 pub(crate) fn check_args(args: &Args, errors: &mut Errors) {
@@ -35,38 +37,26 @@ pub(crate) fn check_args(args: &Args, errors: &mut Errors) {
         );
         return check_rest(args, None, errors);
     };
-    if let Some(value) = capacity.literal {
-        if value == 0 {
-            errors.spanned(
-                &capacity.expr,
-                "`capacity` must be at least 1: a pool of zero objects can never hand one out",
-            );
-        } else if value > MAX_OBJECTS {
-            errors.spanned(&capacity.expr, too_large("capacity", value));
-        }
+    if capacity.literal == Some(0) {
+        errors.spanned(
+            &capacity.expr,
+            "`capacity` must be at least 1: a pool of zero objects can never hand one out",
+        );
     }
     check_rest(args, capacity.literal.filter(|&value| value > 0), errors);
 }
 
-fn too_large(what: &str, value: u128) -> String {
-    format!("`{what}` is {value}, above the most objects a pool can hold ({MAX_OBJECTS})")
-}
-
-fn check_rest(args: &Args, capacity: Option<u128>, errors: &mut Errors) {
-    if let Some(max) = &args.max_capacity {
-        match (max.literal, capacity) {
-            (Some(max_value), _) if max_value > MAX_OBJECTS => {
-                errors.spanned(&max.expr, too_large("max_capacity", max_value));
-            }
-            (Some(max_value), Some(capacity)) if max_value < capacity => errors.spanned(
+fn check_rest(args: &Args, capacity: Option<u64>, errors: &mut Errors) {
+    if let (Some(max), Some(capacity)) = (&args.max_capacity, capacity) {
+        if let Some(max_value) = max.literal.filter(|&value| value < capacity) {
+            errors.spanned(
                 &max.expr,
                 format!(
                     "`max_capacity` ({max_value}) is below `capacity` ({capacity}): the pool \
                      starts at `capacity` and grows up to `max_capacity`; raise `max_capacity` \
                      to at least {capacity}, or lower `capacity`"
                 ),
-            ),
-            _ => {}
+            );
         }
     }
     match &args.growth {
@@ -95,10 +85,43 @@ fn check_rest(args: &Args, capacity: Option<u128>, errors: &mut Errors) {
     }
 }
 
-/// Checks that the type under `#[pooled]` can have a pool in a `static`. Returns whether it
-/// can.
-pub(crate) fn check_pooled_type(input: &DeriveInput, errors: &mut Errors) -> bool {
-    let before = errors.count();
+/// The struct, enum or union under `#[pooled]`; an error for any other item (or none).
+pub(crate) fn pooled_item(item: TokenStream) -> syn::Result<DeriveInput> {
+    match syn::parse2::<Item>(item)? {
+        Item::Struct(item) => Ok(item.into()),
+        Item::Enum(item) => Ok(item.into()),
+        Item::Union(item) => Ok(item.into()),
+        other => Err(syn::Error::new_spanned(
+            item_keyword(&other),
+            "`#[pooled]` goes on a struct (or an enum) to give it a pool: \
+             `#[pooled(capacity = 64)] struct Particle { ... }`",
+        )),
+    }
+}
+
+/// The token that names what kind of item `item` is (`fn`, `impl`, `trait`, ...), for an
+/// error saying `#[pooled]` does not go there.
+fn item_keyword(item: &Item) -> TokenStream {
+    match item {
+        Item::Fn(item) => item.sig.fn_token.into_token_stream(),
+        Item::Impl(item) => item.impl_token.into_token_stream(),
+        Item::Trait(item) => item.trait_token.into_token_stream(),
+        Item::Type(item) => item.type_token.into_token_stream(),
+        Item::Mod(item) => item.mod_token.into_token_stream(),
+        Item::Const(item) => item.const_token.into_token_stream(),
+        Item::Static(item) => item.static_token.into_token_stream(),
+        Item::Use(item) => item.use_token.into_token_stream(),
+        other => other.into_token_stream(),
+    }
+}
+
+/// Whether the type can have a pool in a `static`: what [`check_pooled_type`] checks.
+pub(crate) fn can_pool(input: &DeriveInput) -> bool {
+    !matches!(input.data, syn::Data::Union(_)) && input.generics.params.is_empty()
+}
+
+/// Checks that the type under `#[pooled]` can have a pool in a `static`.
+pub(crate) fn check_pooled_type(input: &DeriveInput, errors: &mut Errors) {
     if let syn::Data::Union(data) = &input.data {
         errors.spanned(
             data.union_token,
@@ -129,7 +152,6 @@ pub(crate) fn check_pooled_type(input: &DeriveInput, errors: &mut Errors) -> boo
              its objects must be `'static`; own the data instead of borrowing it",
         );
     }
-    errors.count() == before
 }
 
 /// Reports a second `#[pooled]` on the type (the first is the one expanding, and is no longer

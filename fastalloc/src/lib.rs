@@ -19,6 +19,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use fastalloc_core::*;
+    // Also in the glob above; named to show where the `const` checks of `#[pooled]` find it.
+    pub use fastalloc_core::max_objects;
     pub use std::sync::LazyLock;
 
     /// A type `#[pooled]` can build without a `factory`.
@@ -104,20 +106,6 @@ pub mod __private {
         #[inline]
         fn reset_for_pool(&mut self) {
             self.reset();
-        }
-    }
-
-    /// The most objects of type `T` one pool can hold: `u32::MAX`, and fewer for objects so
-    /// large that their memory would not fit in the address space. Mirrors the check of
-    /// `fastalloc-core`'s builder, so that `#[pooled]` can make it at compile time.
-    pub const fn max_objects<T>() -> usize {
-        let size = std::mem::size_of::<T>();
-        let by_memory = isize::MAX as usize / if size == 0 { 1 } else { size };
-        let by_index = u32::MAX as usize;
-        if by_memory < by_index {
-            by_memory
-        } else {
-            by_index
         }
     }
 }

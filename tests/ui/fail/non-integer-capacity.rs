@@ -39,4 +39,10 @@ struct TooMany {
     value: u32,
 }
 
+#[pooled(capacity = 8, max_capacity = 10_000_000_000)]
+#[derive(Default)]
+struct TooManyAtMost {
+    value: u32,
+}
+
 fn main() {}
