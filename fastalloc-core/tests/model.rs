@@ -23,6 +23,14 @@ use proptest::prelude::*;
 use support::driver::{run, Checks, Op};
 use support::model::{Kind, ResetSource, Settings};
 
+/// Everything after every step; under Miri, where that costs minutes, the statistics after
+/// every step and the rest after `Op::Stats` and at the end.
+const CHECKS: Checks = if cfg!(miri) {
+    Checks::StatsEveryStep
+} else {
+    Checks::EveryStep
+};
+
 fn op() -> impl Strategy<Value = Op> {
     let index = any::<u8>;
     prop_oneof![
@@ -143,7 +151,7 @@ proptest! {
         settings in (1usize..8).prop_flat_map(|capacity| settings(Kind::Fixed, capacity, None, None)),
         ops in ops(),
     ) {
-        run(&settings, &ops, Checks::EveryStep);
+        run(&settings, &ops, CHECKS);
     }
 
     #[test]
@@ -153,7 +161,7 @@ proptest! {
         }),
         ops in ops(),
     ) {
-        run(&settings, &ops, Checks::EveryStep);
+        run(&settings, &ops, CHECKS);
     }
 
     #[test]
@@ -161,19 +169,29 @@ proptest! {
         settings in thread_settings(Kind::ThreadSafe),
         ops in ops(),
     ) {
-        run(&settings, &ops, Checks::EveryStep);
+        run(&settings, &ops, CHECKS);
     }
+
+}
+
+proptest! {
+    // The kinds the fuzz target added; one case each under Miri, which runs the three above.
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 1 } else { 256 },
+        failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn thread_local_pool_matches_model(
         settings in thread_settings(Kind::ThreadLocal),
         ops in ops(),
     ) {
-        run(&settings, &ops, Checks::EveryStep);
+        run(&settings, &ops, CHECKS);
     }
 
     #[test]
     fn any_settings_build_and_run_as_documented(settings in any_settings(), ops in ops()) {
-        run(&settings, &ops, Checks::EveryStep);
+        run(&settings, &ops, CHECKS);
     }
 }
