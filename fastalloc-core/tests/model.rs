@@ -138,13 +138,22 @@ fn any_settings() -> impl Strategy<Value = Settings> {
     )
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
+/// 256 cases, or `miri_cases` under Miri.
+fn config(miri_cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: if cfg!(miri) { miri_cases } else { 256 },
         // Miri's isolation forbids the file system, where failures are normally recorded.
-        failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            ProptestConfig::default().failure_persistence
+        },
         ..ProptestConfig::default()
-    })]
+    }
+}
+
+proptest! {
+    #![proptest_config(config(4))]
 
     #[test]
     fn fixed_pool_matches_model(
@@ -176,11 +185,7 @@ proptest! {
 
 proptest! {
     // The kinds the fuzz target added; one case each under Miri, which runs the three above.
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 1 } else { 256 },
-        failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config(1))]
 
     #[test]
     fn thread_local_pool_matches_model(
