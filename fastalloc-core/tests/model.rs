@@ -1,308 +1,203 @@
-//! Model-based tests: random sequences of allocate / drop / detach / write / close, checked
-//! step by step against a plain model of what the pool must do.
+//! Model-based tests: random pool settings and random sequences of operations, checked step by
+//! step against a plain model of what the pool must do.
 //!
-//! Invariants checked after every step:
+//! The model (`support/model.rs`) and the driver that runs a pool beside it (`support/driver.rs`)
+//! are shared with the fuzz target `fuzz/fuzz_targets/pool_ops.rs`; this file only chooses the
+//! settings and operations, with proptest, and asks the driver to compare every statistic and
+//! every object after every step. The driver's documentation lists the invariants; in short:
+//! * `build` fails exactly when the settings are invalid, with the right `BuildError`;
 //! * `allocate` succeeds exactly when the model has an idle object, a free slot or room to grow,
-//!   fails with `Exhausted { capacity }` otherwise, and with `Closed` after `close`;
-//! * a lent object is always reset (its value is 0) and no two guards share an object;
-//! * `in_use`, `idle`, `capacity` and the statistics match the model;
+//!   fails with `Exhausted { capacity }` otherwise, and with `Closed` after `close`; a factory
+//!   that panics leaves the pool as the model says;
+//! * a reused object is the last one returned (LIFO; any idle one for `ThreadSafePool`), it is
+//!   reset and keeps its buffer's capacity and address, and no two guards share an object;
+//! * a lent or detached object keeps what its user wrote; a reset that panics drops the object;
+//! * `capacity`, `in_use`, `idle`, `available`, `is_closed` and every `PoolStats` counter match
+//!   the model, and the objects alive are exactly the idle, lent and detached ones;
 //! * dropping the pool drops every object that was built and not detached, exactly once.
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
-#![allow(
-    clippy::borrow_as_ptr,
-    clippy::ref_as_ptr,
-    clippy::many_single_char_names,
-    clippy::cast_possible_truncation
-)]
 
-mod common;
+mod support;
 
-use std::sync::Arc;
-
-use common::{Counts, Tracked};
-use fastalloc_core::{
-    FixedPool, GrowingPool, Growth, PoolError, Pooled, SharedPooled, ThreadSafePool,
-};
+use fastalloc_core::Growth;
 use proptest::prelude::*;
+use support::driver::{run, Checks, Op};
+use support::model::{Kind, ResetSource, Settings};
 
-#[derive(Debug, Clone)]
-enum Op {
-    Allocate,
-    Drop(usize),
-    Detach(usize),
-    Write(usize, u64),
-    Close,
-}
+/// Everything after every step; under Miri, where that costs minutes, the statistics after
+/// every step and the rest after `Op::Stats` and at the end.
+const CHECKS: Checks = if cfg!(miri) {
+    Checks::StatsEveryStep
+} else {
+    Checks::EveryStep
+};
 
 fn op() -> impl Strategy<Value = Op> {
+    let index = any::<u8>;
     prop_oneof![
         8 => Just(Op::Allocate),
-        5 => any::<usize>().prop_map(Op::Drop),
-        1 => any::<usize>().prop_map(Op::Detach),
-        3 => (any::<usize>(), 1..u64::MAX).prop_map(|(i, v)| Op::Write(i, v)),
+        3 => Just(Op::AllocateOwned),
+        1 => Just(Op::AllocatePanicking),
+        5 => index().prop_map(Op::Drop),
+        1 => index().prop_map(Op::DropElsewhere),
+        1 => index().prop_map(Op::DropPanicking),
+        1 => index().prop_map(Op::Detach),
+        1 => index().prop_map(Op::DetachElsewhere),
+        1 => index().prop_map(Op::DropDetached),
+        3 => (index(), 1..u64::MAX, any::<u8>())
+            .prop_map(|(guard, value, bytes)| Op::Write { guard, value, bytes }),
         1 => Just(Op::Close),
+        1 => Just(Op::Stats),
     ]
 }
 
-#[derive(Debug, Default)]
-struct Model {
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    prop::collection::vec(op(), 0..120)
+}
+
+fn reset_source() -> impl Strategy<Value = ResetSource> {
+    prop_oneof![Just(ResetSource::Closure), Just(ResetSource::Trait)]
+}
+
+/// Valid growth policies that keep pools small.
+fn growth() -> impl Strategy<Value = Growth> {
+    prop_oneof![
+        (1usize..4).prop_map(Growth::Linear),
+        (9u8..32).prop_map(|n| Growth::Exponential(f64::from(n) / 8.0)),
+    ]
+}
+
+/// A pool of `kind` and `capacity` with the other settings given, eager or lazy, reset by a
+/// closure or by the `Reset` impl.
+fn settings(
+    kind: Kind,
     capacity: usize,
-    max: usize,
-    step: usize,
-    /// Built objects not lent (idle).
-    idle: usize,
-    /// Objects lent.
-    out: usize,
-    /// Slots never used or vacant.
-    empty: usize,
-    closed: bool,
-    allocations: u64,
-    created: u64,
-    releases: u64,
-    detached: u64,
-    discarded: u64,
-    exhausted: u64,
-    growths: u64,
+    growth: Option<Growth>,
+    max: Option<usize>,
+) -> impl Strategy<Value = Settings> {
+    (any::<bool>(), reset_source()).prop_map(move |(preallocate, reset)| Settings {
+        growth,
+        max,
+        preallocate,
+        reset,
+        ..Settings::new(kind, capacity)
+    })
 }
 
-impl Model {
-    fn new(capacity: usize, step: usize, max: usize) -> Self {
-        Self {
+/// A `ThreadSafePool` or `ThreadLocalPool`: fixed, or growing to a maximum.
+fn thread_settings(kind: Kind) -> impl Strategy<Value = Settings> {
+    (1usize..40, prop::option::of((growth(), 0usize..40))).prop_flat_map(
+        move |(capacity, growth)| {
+            let (growth, max) = growth.map_or((None, None), |(growth, extra)| {
+                (Some(growth), Some(capacity + extra))
+            });
+            settings(kind, capacity, growth, max)
+        },
+    )
+}
+
+/// Any settings, valid or not, as the fuzz target chooses them: missing, zero and too large
+/// capacities, zero steps, factors of 1 or less and not finite, maxima below the capacity, and
+/// factories that panic while preallocating.
+fn any_settings() -> impl Strategy<Value = Settings> {
+    let kind = prop_oneof![
+        Just(Kind::Fixed),
+        Just(Kind::Growing),
+        Just(Kind::ThreadSafe),
+        Just(Kind::ThreadLocal)
+    ];
+    let capacity = prop_oneof![
+        8 => (0usize..=64).prop_map(Some),
+        1 => Just(None),
+        1 => Just(Some(u32::MAX as usize + 1)),
+        1 => Just(Some(usize::MAX)),
+    ];
+    let growth = prop_oneof![
+        2 => Just(None),
+        2 => (0usize..=255).prop_map(|step| Some(Growth::Linear(step))),
+        2 => (0u8..=255).prop_map(|n| Some(Growth::Exponential(f64::from(n) / 8.0))),
+        1 => prop_oneof![Just(f64::NAN), Just(f64::INFINITY)]
+            .prop_map(|factor| Some(Growth::Exponential(factor))),
+    ];
+    let max = prop_oneof![
+        2 => Just(None),
+        2 => (0usize..=255).prop_map(Some),
+        1 => Just(Some(u32::MAX as usize)),
+        1 => Just(Some(usize::MAX)),
+    ];
+    let extras = (any::<bool>(), reset_source(), 0usize..=12);
+    (kind, capacity, growth, max, extras).prop_map(
+        |(kind, capacity, growth, max, (preallocate, reset, panic_at))| Settings {
+            kind,
             capacity,
+            growth,
             max,
-            step,
-            empty: capacity,
-            ..Self::default()
-        }
-    }
+            preallocate,
+            reset,
+            prealloc_panic_at: Some(panic_at),
+        },
+    )
+}
 
-    /// What `allocate` must return.
-    fn allocate(&mut self) -> Result<(), PoolError> {
-        if self.closed {
-            return Err(PoolError::Closed);
-        }
-        if self.idle > 0 {
-            self.idle -= 1;
+/// 256 cases, or `miri_cases` under Miri.
+fn config(miri_cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: if cfg!(miri) { miri_cases } else { 256 },
+        // Miri's isolation forbids the file system, where failures are normally recorded.
+        failure_persistence: if cfg!(miri) {
+            None
         } else {
-            if self.empty == 0 {
-                let grown = (self.capacity + self.step).min(self.max);
-                if grown == self.capacity {
-                    self.exhausted += 1;
-                    return Err(PoolError::Exhausted {
-                        capacity: self.capacity,
-                    });
-                }
-                self.empty += grown - self.capacity;
-                self.capacity = grown;
-                self.growths += 1;
-            }
-            self.empty -= 1;
-            self.created += 1;
-        }
-        self.out += 1;
-        self.allocations += 1;
-        Ok(())
+            ProptestConfig::default().failure_persistence
+        },
+        ..ProptestConfig::default()
     }
-
-    fn release(&mut self) {
-        self.out -= 1;
-        self.releases += 1;
-        if self.closed {
-            self.discarded += 1;
-            self.empty += 1;
-        } else {
-            self.idle += 1;
-        }
-    }
-
-    fn detach(&mut self) {
-        self.out -= 1;
-        self.detached += 1;
-        self.empty += 1;
-    }
-
-    fn close(&mut self) {
-        self.closed = true;
-        self.discarded += self.idle as u64;
-        self.empty += self.idle;
-        self.idle = 0;
-    }
-}
-
-/// The operations every pool type offers, so one model test drives them all.
-trait TestPool {
-    type Guard<'a>: std::ops::DerefMut<Target = Tracked>
-    where
-        Self: 'a;
-    fn alloc(&self) -> Result<Self::Guard<'_>, PoolError>;
-    fn detach(guard: Self::Guard<'_>) -> Tracked;
-    fn close(&self);
-    fn sizes(&self) -> (usize, usize, usize);
-    fn stats(&self) -> fastalloc_core::PoolStats;
-}
-
-macro_rules! impl_test_pool {
-    ($($pool:ident => $guard:ident),*) => {$(
-        impl TestPool for $pool<Tracked> {
-            type Guard<'a> = $guard<'a, Tracked>;
-            fn alloc(&self) -> Result<$guard<'_, Tracked>, PoolError> {
-                self.allocate()
-            }
-            fn detach(guard: $guard<'_, Tracked>) -> Tracked {
-                $guard::detach(guard)
-            }
-            fn close(&self) {
-                $pool::close(self);
-            }
-            fn sizes(&self) -> (usize, usize, usize) {
-                (self.capacity(), self.in_use(), self.idle())
-            }
-            fn stats(&self) -> fastalloc_core::PoolStats {
-                $pool::stats(self)
-            }
-        }
-    )*};
-}
-
-impl_test_pool!(FixedPool => Pooled, GrowingPool => Pooled, ThreadSafePool => SharedPooled);
-
-fn run<P: TestPool>(pool: &P, mut model: Model, ops: &[Op], counts: &Counts) -> Vec<Tracked> {
-    let mut held: Vec<(P::Guard<'_>, u64)> = Vec::new();
-    let mut kept = Vec::new();
-    for op in ops {
-        match *op {
-            Op::Allocate => {
-                let expected = model.allocate();
-                match pool.alloc() {
-                    Ok(guard) => {
-                        assert_eq!(expected, Ok(()), "allocate succeeded but the model says no");
-                        assert_eq!(guard.value, 0, "a lent object is reset");
-                        assert!(
-                            held.iter().all(|(g, _)| g.id != guard.id),
-                            "object {} lent twice",
-                            guard.id
-                        );
-                        held.push((guard, 0));
-                    }
-                    Err(err) => assert_eq!(Err(err), expected),
-                }
-            }
-            Op::Drop(i) if !held.is_empty() => {
-                let (guard, value) = held.swap_remove(i % held.len());
-                assert_eq!(
-                    guard.value, value,
-                    "a lent object keeps what its user wrote"
-                );
-                drop(guard);
-                model.release();
-            }
-            Op::Detach(i) if !held.is_empty() => {
-                let (guard, value) = held.swap_remove(i % held.len());
-                let object = P::detach(guard);
-                assert_eq!(object.value, value);
-                kept.push(object);
-                model.detach();
-            }
-            Op::Write(i, value) if !held.is_empty() => {
-                let len = held.len();
-                let (guard, expected) = &mut held[i % len];
-                guard.value = value;
-                *expected = value;
-            }
-            Op::Close => {
-                pool.close();
-                model.close();
-            }
-            _ => {}
-        }
-        assert_eq!(pool.sizes(), (model.capacity, model.out, model.idle));
-        let stats = pool.stats();
-        let seen = (
-            stats.allocations,
-            stats.created,
-            stats.releases,
-            stats.detached,
-        );
-        assert_eq!(
-            seen,
-            (
-                model.allocations,
-                model.created,
-                model.releases,
-                model.detached
-            )
-        );
-        let seen = (stats.discarded, stats.exhausted, stats.growths);
-        assert_eq!(seen, (model.discarded, model.exhausted, model.growths));
-        let live = counts.live() - kept.len();
-        assert_eq!(live, model.idle + model.out, "objects alive = idle + lent");
-    }
-    drop(held);
-    kept
-}
-
-fn tracked(counts: &Arc<Counts>) -> impl Fn() -> Tracked + Send + Sync + 'static {
-    let counts = Arc::clone(counts);
-    move || Tracked::new(&counts)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        // Miri's isolation forbids the file system, where failures are normally recorded.
-        failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config(4))]
 
     #[test]
-    fn fixed_pool_matches_model(capacity in 1usize..8, ops in prop::collection::vec(op(), 0..120)) {
-        let counts = Counts::new();
-        let pool = FixedPool::builder()
-            .capacity(capacity)
-            .factory(tracked(&counts))
-            .reset_with(Tracked::reset)
-            .build()
-            .unwrap();
-        let kept = run(&pool, Model::new(capacity, 0, capacity), &ops, &counts);
-        drop(pool);
-        prop_assert_eq!(counts.live(), kept.len());
+    fn fixed_pool_matches_model(
+        settings in (1usize..8).prop_flat_map(|capacity| settings(Kind::Fixed, capacity, None, None)),
+        ops in ops(),
+    ) {
+        run(&settings, &ops, CHECKS);
     }
 
     #[test]
     fn growing_pool_matches_model(
-        capacity in 1usize..6,
-        step in 1usize..4,
-        extra in 0usize..10,
-        ops in prop::collection::vec(op(), 0..120),
+        settings in (1usize..6, growth(), 0usize..10).prop_flat_map(|(capacity, growth, extra)| {
+            settings(Kind::Growing, capacity, Some(growth), Some(capacity + extra))
+        }),
+        ops in ops(),
     ) {
-        let counts = Counts::new();
-        let pool = GrowingPool::builder()
-            .capacity(capacity)
-            .growth(Growth::Linear(step))
-            .max_capacity(capacity + extra)
-            .factory(tracked(&counts))
-            .reset_with(Tracked::reset)
-            .build()
-            .unwrap();
-        let kept = run(&pool, Model::new(capacity, step, capacity + extra), &ops, &counts);
-        drop(pool);
-        prop_assert_eq!(counts.live(), kept.len());
+        run(&settings, &ops, CHECKS);
     }
 
     #[test]
-    fn thread_safe_pool_matches_model_on_one_thread(
-        capacity in 1usize..40,
-        ops in prop::collection::vec(op(), 0..120),
+    fn thread_safe_pool_matches_model(
+        settings in thread_settings(Kind::ThreadSafe),
+        ops in ops(),
     ) {
-        let counts = Counts::new();
-        let pool = ThreadSafePool::builder()
-            .capacity(capacity)
-            .factory(tracked(&counts))
-            .reset_with(Tracked::reset)
-            .build()
-            .unwrap();
-        let kept = run(&pool, Model::new(capacity, 0, capacity), &ops, &counts);
-        drop(pool);
-        prop_assert_eq!(counts.live(), kept.len());
+        run(&settings, &ops, CHECKS);
+    }
+
+}
+
+proptest! {
+    // The kinds the fuzz target added; one case each under Miri, which runs the three above.
+    #![proptest_config(config(1))]
+
+    #[test]
+    fn thread_local_pool_matches_model(
+        settings in thread_settings(Kind::ThreadLocal),
+        ops in ops(),
+    ) {
+        run(&settings, &ops, CHECKS);
+    }
+
+    #[test]
+    fn any_settings_build_and_run_as_documented(settings in any_settings(), ops in ops()) {
+        run(&settings, &ops, CHECKS);
     }
 }
