@@ -7,7 +7,8 @@ Usage (from the repository root):
     python3 benches/compare_revisions.py BASE_REV [ROUNDS] [FILTER]
 
 BASE_REV is built in a temporary git worktree (its own target directory under
-target/compare-base, kept between runs); the working tree is the other side. ROUNDS (default 5)
+target/compare-base, kept between runs), or is the path of a round_trip bench executable
+built already; the working tree is the other side. ROUNDS (default 5)
 alternates which side runs first. FILTER is criterion's name filter (default: the fastalloc
 rows and the Vec<Box<T>> stack they are measured against). Each run is a short criterion
 pass (1 s warm-up, 2 s measurement); the figure kept per run is criterion's point estimate of
@@ -60,13 +61,16 @@ def main():
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     filter_ = sys.argv[3] if len(sys.argv) > 3 else "fastalloc|Vec<Box<T>> stack|Vec<Box<Vec<u8>>> stack"
     worktree = ROOT / "target" / "compare-base-src"
-    if worktree.exists():
-        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
-    subprocess.run(["git", "worktree", "add", "--detach", str(worktree), base], cwd=ROOT,
-                   check=True, capture_output=True)
+    prebuilt = os.path.isfile(base) and os.access(base, os.X_OK)
+    if not prebuilt:
+        if worktree.exists():
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT,
+                           check=True)
+        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), base], cwd=ROOT,
+                       check=True, capture_output=True)
     try:
         sides = {
-            "base": bench_binary(worktree, ROOT / "target" / "compare-base"),
+            "base": base if prebuilt else bench_binary(worktree, ROOT / "target" / "compare-base"),
             "new": bench_binary(ROOT, ROOT / "target"),
         }
         results = {"base": [], "new": []}
@@ -76,9 +80,11 @@ def main():
                 results[side].append(run(sides[side], filter_))
                 print(f"round {round_ + 1}/{rounds}: {side} done", file=sys.stderr)
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT)
+        if not prebuilt:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT)
+    label = "base" if prebuilt else base[:10]
     names = [n for n in results["new"][0] if n in results["base"][0]]
-    print(f"| row | {base[:10]} (ns) | working tree (ns) | new / base |")
+    print(f"| row | {label} (ns) | working tree (ns) | new / base |")
     print("|---|---:|---:|---:|")
     for name in names:
         old = statistics.median(r[name] for r in results["base"] if name in r)

@@ -241,10 +241,23 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         }
         if closed() {
             // SAFETY: as above.
-            unsafe { slot.discard(self) };
+            unsafe { self.closed_by_reset(slot) };
         } else {
             self.with_slab(|slab| slab.push_idle(slot));
         }
+    }
+
+    /// The reset closed the pool: the object is dropped, not kept. Out of line, so that the
+    /// release stays small enough to be inlined into the guard's drop.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Slot::discard`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn closed_by_reset(&self, slot: Slot<T>) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { slot.discard(self) };
     }
 
     /// The release of an object into a closed pool: it is dropped.
