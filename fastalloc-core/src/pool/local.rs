@@ -6,7 +6,7 @@
 
 use std::cell::{Cell, UnsafeCell};
 
-use crate::builder::{Hooks, Panic};
+use crate::builder::Hooks;
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, GuardKind, Home};
@@ -235,29 +235,32 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         self.stats.on_release();
         // SAFETY: the slot holds a constructed object that the caller no longer uses, and no
         // other reference to it exists (it is listed nowhere while lent).
-        if let Err(panic) = (self.env.hooks().reset)(unsafe { slot.as_mut() }) {
+        let reset = (self.env.hooks().reset)(unsafe { slot.as_mut() });
+        // One branch and one cold call for both rare outcomes keep the release small enough
+        // to be inlined into the guard's drop (two calls cost it its inlining).
+        if reset.is_err() | closed() {
             // SAFETY: as above: the object is lent to no one and listed nowhere.
-            unsafe { self.reset_panicked(slot, panic) };
-        }
-        if closed() {
-            // SAFETY: as above.
-            unsafe { self.closed_by_reset(slot) };
+            unsafe { self.reset_failed_or_closed(slot, reset) };
         } else {
             self.with_slab(|slab| slab.push_idle(slot));
         }
     }
 
-    /// The reset closed the pool: the object is dropped, not kept. Out of line, so that the
-    /// release stays small enough to be inlined into the guard's drop.
+    /// After the reset of the object in `slot`: the reset panicked (`reset` holds the panic),
+    /// or it closed the pool. Either way the object is dropped, not kept, and a panic is
+    /// resumed.
     ///
     /// # Safety
     ///
     /// As for [`Slot::discard`].
     #[cold]
     #[inline(never)]
-    unsafe fn closed_by_reset(&self, slot: Slot<T>) {
+    unsafe fn reset_failed_or_closed(&self, slot: Slot<T>, reset: std::thread::Result<()>) {
         // SAFETY: guaranteed by the caller.
         unsafe { slot.discard(self) };
+        if let Err(panic) = reset {
+            std::panic::resume_unwind(panic);
+        }
     }
 
     /// The release of an object into a closed pool: it is dropped.
@@ -272,20 +275,6 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         self.stats.on_release();
         // SAFETY: the caller hands over a lent, constructed object.
         unsafe { slot.discard(self) };
-    }
-
-    /// The reset of the object in `slot` panicked: drops the object, frees its slot and
-    /// resumes the panic.
-    ///
-    /// # Safety
-    ///
-    /// As for [`Slot::discard`].
-    #[cold]
-    #[inline(never)]
-    unsafe fn reset_panicked(&self, slot: Slot<T>, panic: Panic) -> ! {
-        // SAFETY: guaranteed by the caller.
-        unsafe { slot.discard(self) };
-        std::panic::resume_unwind(panic)
     }
 
     /// Moves a lent object out of the pool for good; its slot becomes vacant.
