@@ -317,75 +317,31 @@ fn closing_reset_case<P: 'static>(
 /// Issue 12, bug 3: a reset that closes its own pool; the object is dropped, not kept idle.
 #[test]
 fn a_reset_that_closes_its_pool_drops_the_object() {
-    fn counted<B>(
-        builder: impl FnOnce(Box<dyn Fn() -> Tracked + Send + Sync>) -> B,
-    ) -> (B, Arc<Counts>) {
-        let counts = Counts::new();
-        let c = Arc::clone(&counts);
-        (builder(Box::new(move || Tracked::new(&c))), counts)
+    /// One case per pool type: `$pool::builder()` with the settings `$($setting)*`, objects that
+    /// count themselves, and the closing reset; `$idle` reads the idle count.
+    macro_rules! case {
+        ($pool:ident $(.$setting:ident($value:expr))*, idle: $idle:expr) => {{
+            let counts = Counts::new();
+            let c = Arc::clone(&counts);
+            let pool = $pool::builder()
+                $(.$setting($value))*
+                .factory(move || Tracked::new(&c))
+                .reset_with(closing_reset)
+                .build()
+                .unwrap();
+            let allocate = |p: &$pool<Tracked>| -> Box<dyn std::ops::DerefMut<Target = Tracked> + '_> {
+                Box::new(p.allocate().unwrap())
+            };
+            closing_reset_case(pool, $pool::close, allocate, $idle, &counts);
+        }};
     }
-    let (pool, counts) = counted(|make| {
-        FixedPool::builder()
-            .capacity(2)
-            .factory(make)
-            .reset_with(closing_reset)
-            .build()
-            .unwrap()
-    });
-    closing_reset_case(
-        pool,
-        FixedPool::close,
-        |p| Box::new(p.allocate().unwrap()),
-        FixedPool::idle,
-        &counts,
+    case!(FixedPool.capacity(2), idle: FixedPool::idle);
+    case!(
+        GrowingPool.capacity(1).growth(Growth::Linear(1)).max_capacity(4),
+        idle: GrowingPool::idle
     );
-    let (pool, counts) = counted(|make| {
-        GrowingPool::builder()
-            .capacity(1)
-            .growth(Growth::Linear(1))
-            .max_capacity(4)
-            .factory(make)
-            .reset_with(closing_reset)
-            .build()
-            .unwrap()
-    });
-    closing_reset_case(
-        pool,
-        GrowingPool::close,
-        |p| Box::new(p.allocate().unwrap()),
-        GrowingPool::idle,
-        &counts,
-    );
-    let (pool, counts) = counted(|make| {
-        ThreadLocalPool::builder()
-            .capacity(2)
-            .factory(make)
-            .reset_with(closing_reset)
-            .build()
-            .unwrap()
-    });
-    closing_reset_case(
-        pool,
-        ThreadLocalPool::close,
-        |p| Box::new(p.allocate().unwrap()),
-        |p| p.stats().idle,
-        &counts,
-    );
-    let (pool, counts) = counted(|make| {
-        ThreadSafePool::builder()
-            .capacity(2)
-            .factory(make)
-            .reset_with(closing_reset)
-            .build()
-            .unwrap()
-    });
-    closing_reset_case(
-        pool,
-        ThreadSafePool::close,
-        |p| Box::new(p.allocate().unwrap()),
-        ThreadSafePool::idle,
-        &counts,
-    );
+    case!(ThreadLocalPool.capacity(2), idle: |p| p.stats().idle);
+    case!(ThreadSafePool.capacity(2), idle: ThreadSafePool::idle);
     assert_eq!(
         FixedPool::<u8>::new(1).map(|p| {
             p.close();
