@@ -329,10 +329,13 @@ fn a_reset_that_closes_its_pool_drops_the_object() {
                 .reset_with(closing_reset)
                 .build()
                 .unwrap();
-            let allocate = |p: &$pool<Tracked>| -> Box<dyn std::ops::DerefMut<Target = Tracked> + '_> {
-                Box::new(p.allocate().unwrap())
-            };
-            closing_reset_case(pool, $pool::close, allocate, $idle, &counts);
+            closing_reset_case(
+                pool,
+                $pool::close,
+                |p| Box::new(p.allocate().unwrap()),
+                $idle,
+                &counts,
+            );
         }};
     }
     case!(FixedPool.capacity(2), idle: FixedPool::idle);
