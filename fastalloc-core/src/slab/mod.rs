@@ -148,11 +148,15 @@ fn overflow() -> ! {
     panic!("free list overflow (a slot was returned twice: a bug in fastalloc)")
 }
 
-/// The idle and vacant stacks of slot numbers, sharing one array (see the module docs).
+/// The idle and vacant stacks of slot numbers, sharing one array (see the module docs): idle
+/// entries are `entries[..idle]`, vacant ones `entries[vacant_at..]`.
 struct FreeList {
     entries: Vec<u32>,
     idle: usize,
-    vacant: usize,
+    /// Where the vacant stack starts. Kept rather than the vacant count, so that the check of
+    /// a release's push is one comparison (`idle < vacant_at`): it keeps the release small
+    /// enough to be inlined into a guard's drop.
+    vacant_at: usize,
 }
 
 impl FreeList {
@@ -163,18 +167,31 @@ impl FreeList {
         Some(Self {
             entries,
             idle: 0,
-            vacant: 0,
+            vacant_at: len,
         })
+    }
+
+    /// An empty list with no room.
+    fn empty() -> Self {
+        Self {
+            entries: Vec::new(),
+            idle: 0,
+            vacant_at: 0,
+        }
+    }
+
+    fn vacant(&self) -> usize {
+        self.entries.len() - self.vacant_at
     }
 
     #[inline]
     fn push_idle(&mut self, index: u32) {
         // Both stacks hold only slots that are not lent, so they never hold more than the
         // `entries.len()` slots of the slab together.
-        if self.idle + self.vacant >= self.entries.len() {
+        if self.idle >= self.vacant_at {
             overflow();
         }
-        // SAFETY: `idle < entries.len()`, checked just above.
+        // SAFETY: `idle < vacant_at <= entries.len()`, checked just above.
         unsafe { *self.entries.get_unchecked_mut(self.idle) = index };
         self.idle += 1;
     }
@@ -184,26 +201,23 @@ impl FreeList {
         let top = self.idle.checked_sub(1)?;
         self.idle = top;
         debug_assert!(top < self.entries.len());
-        // SAFETY: `top < idle <= entries.len()`.
+        // SAFETY: `top < idle <= vacant_at <= entries.len()`.
         Some(unsafe { *self.entries.get_unchecked(top) })
     }
 
     fn push_vacant(&mut self, index: u32) {
-        if self.idle + self.vacant >= self.entries.len() {
+        if self.idle >= self.vacant_at {
             overflow();
         }
-        self.vacant += 1;
-        let at = self.entries.len() - self.vacant;
-        self.entries[at] = index;
+        self.vacant_at -= 1;
+        self.entries[self.vacant_at] = index;
     }
 
     fn pop_vacant(&mut self) -> Option<u32> {
-        if self.vacant == 0 {
-            return None;
-        }
-        let at = self.entries.len() - self.vacant;
-        self.vacant -= 1;
-        Some(self.entries[at])
+        let at = self.vacant_at;
+        let index = *self.entries.get(at)?;
+        self.vacant_at += 1;
+        Some(index)
     }
 
     /// Makes room for at least `len` entries (and at most `max`), keeping both stacks. The
@@ -214,12 +228,14 @@ impl FreeList {
             return Some(());
         }
         let len = len.max(self.entries.len().saturating_mul(2).min(max));
+        let vacant = self.vacant();
         let mut entries = Vec::new();
         entries.try_reserve_exact(len).ok()?;
         entries.extend_from_slice(&self.entries[..self.idle]);
-        entries.resize(len - self.vacant, 0);
-        entries.extend_from_slice(&self.entries[self.entries.len() - self.vacant..]);
+        entries.resize(len - vacant, 0);
+        entries.extend_from_slice(&self.entries[self.vacant_at..]);
         self.entries = entries;
+        self.vacant_at = len - vacant;
         Some(())
     }
 }
@@ -276,11 +292,7 @@ impl<T> Slab<T> {
         let empty = Self {
             chunks: Vec::new(),
             pages: Vec::new(),
-            free: FreeList {
-                entries: Vec::new(),
-                idle: 0,
-                vacant: 0,
-            },
+            free: FreeList::empty(),
             fresh_chunk: 0,
             fresh: 0,
             capacity: 0,
@@ -389,7 +401,7 @@ impl<T> Slab<T> {
     /// How many allocations succeed before the pool must grow or report exhaustion.
     pub(crate) fn available(&self) -> usize {
         let unused: usize = self.chunks[self.fresh_chunk..].iter().map(Chunk::len).sum();
-        self.free.idle + self.free.vacant + (unused - self.fresh)
+        self.free.idle + self.free.vacant() + (unused - self.fresh)
     }
 
     /// Takes the most recently returned idle object.
