@@ -86,6 +86,8 @@ pub(crate) struct Config {
     pub(crate) max_capacity: usize,
     pub(crate) growth: Option<Growth>,
     pub(crate) preallocate: bool,
+    /// The shared pools' caches pay a fence per operation instead of relying on `membarrier`.
+    pub(crate) no_membarrier: bool,
 }
 
 /// What the user asked for, before checking.
@@ -95,6 +97,7 @@ pub(crate) struct Settings {
     pub(crate) max_capacity: Option<usize>,
     pub(crate) growth: Option<Growth>,
     pub(crate) preallocate: bool,
+    pub(crate) no_membarrier: bool,
 }
 
 /// Whether the pool kind may grow at all.
@@ -147,6 +150,7 @@ impl Settings {
             max_capacity,
             growth,
             preallocate: self.preallocate,
+            no_membarrier: self.no_membarrier,
         })
     }
 }

@@ -120,6 +120,18 @@ fn stress(pool: &Arc<ThreadSafePool<Tagged>>, threads: usize, steps: usize) -> u
 
 #[test]
 fn sixteen_threads_never_share_an_object() {
+    sixteen_threads(true);
+}
+
+/// The same with the caches' fallback path (a fence per operation instead of `membarrier`):
+/// both stay tested in every run, whatever the machine offers. (`.ci/run` also runs this file
+/// with `FASTALLOC_NO_MEMBARRIER` set, which turns `membarrier` off for every pool.)
+#[test]
+fn sixteen_threads_never_share_an_object_with_fenced_caches() {
+    sixteen_threads(false);
+}
+
+fn sixteen_threads(membarrier: bool) {
     let threads = if cfg!(miri) { 3 } else { 16 };
     let steps = common::scaled(200_000, 150);
     let drops = Arc::new(AtomicUsize::new(0));
@@ -129,6 +141,7 @@ fn sixteen_threads_never_share_an_object() {
         .capacity(32)
         .growth(Growth::Linear(16))
         .max_capacity(96)
+        .membarrier(membarrier)
         .factory(move || {
             c.fetch_add(1, Ordering::SeqCst);
             Tagged {

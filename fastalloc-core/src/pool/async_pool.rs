@@ -229,7 +229,7 @@ impl<T: 'static> AsyncPool<T> {
     fn take(&self, permit: SemaphorePermit<'_>) -> Result<Slot<T>, PoolError> {
         // If this fails (closed meanwhile, or no memory to grow) or the factory panics, the
         // permit is dropped and goes back to the semaphore.
-        let (slot, _) = self.pool.core().allocate()?;
+        let slot = self.pool.core().allocate()?;
         permit.forget();
         Ok(slot)
     }

@@ -6,6 +6,33 @@ pub(crate) use loom::sync::atomic::AtomicUsize;
 pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 pub(crate) use loom::thread::LocalKey;
 
+/// The asymmetric barriers of `native/barrier.rs`, modelled as what they stand for: a `SeqCst`
+/// fence on each side. The real light barrier is only a compiler fence, and the heavy one
+/// makes every CPU of the process run a full barrier; for the protocols that use them the
+/// pair is equivalent to a fence on both sides (the light side's accesses are ordered with the
+/// heavy side's as if the light side had fenced at the moment the heavy barrier reached it),
+/// which is what loom can check.
+/// A waiting step: under loom a yield, so that the model schedules the thread waited for.
+pub(crate) fn pause(_round: &mut u32) {
+    loom::thread::yield_now();
+}
+
+pub(crate) mod barrier {
+    use super::{fence, Ordering};
+
+    pub(crate) fn membarrier_available() -> bool {
+        true
+    }
+
+    pub(crate) fn light(_fenced: bool) {
+        fence(Ordering::SeqCst);
+    }
+
+    pub(crate) fn heavy(_fenced: bool) {
+        fence(Ordering::SeqCst);
+    }
+}
+
 /// loom's `thread_local!` for the `const { ... }` form the crate uses (loom's macro takes the
 /// initialiser as a plain expression, built on first use in each simulated thread).
 macro_rules! loom_thread_local {
@@ -106,29 +133,6 @@ impl<T> Mutex<T> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-/// The spin flag as a loom mutex, with the same acquire/release semantics: loom cannot explore
-/// a spin loop under a preemption bound (the spinning thread is never preempted, so the model
-/// never ends); every other interleaving with the rest of the pool is still checked.
-#[derive(Debug, Default)]
-pub(crate) struct SpinFlag(loom::sync::Mutex<()>);
-
-/// Holds a [`SpinFlag`] until dropped.
-pub(crate) struct SpinGuard<'a>(#[allow(dead_code)] loom::sync::MutexGuard<'a, ()>);
-
-impl SpinFlag {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    pub(crate) fn lock(&self) -> SpinGuard<'_> {
-        SpinGuard(
-            self.0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
     }
 }
 

@@ -42,3 +42,6 @@ impl<T> UnsafeCell<T> {
         return self.0.with_mut(f);
     }
 }
+
+mod biased;
+pub(crate) use biased::{BiasedLock, Request};

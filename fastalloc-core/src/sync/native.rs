@@ -12,6 +12,22 @@ pub(crate) use std::thread::LocalKey;
 
 pub(crate) use std::thread_local;
 
+pub(crate) mod barrier;
+
+/// One step of waiting for another thread that holds something for a few instructions: spin a
+/// little longer each time, then give the CPU away (the holder may have been preempted).
+#[inline]
+pub(crate) fn pause(round: &mut u32) {
+    if *round < 6 {
+        for _ in 0..(1u32 << *round) {
+            core::hint::spin_loop();
+        }
+        *round += 1;
+    } else {
+        std::thread::yield_now();
+    }
+}
+
 /// `std::sync::atomic::fence`.
 #[inline]
 pub(crate) fn fence(order: Ordering) {
@@ -181,57 +197,5 @@ impl<T> Mutex<T> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-/// A tiny lock for data that is held for a few instructions and almost never contended: one
-/// atomic swap to take it, one release store to give it back.
-///
-/// Under loom it is a loom mutex with the same acquire/release semantics (see `mocked.rs`).
-#[derive(Debug, Default)]
-pub(crate) struct SpinFlag(std::sync::atomic::AtomicBool);
-
-/// Holds a [`SpinFlag`] until dropped.
-pub(crate) struct SpinGuard<'a>(&'a std::sync::atomic::AtomicBool);
-
-impl SpinFlag {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    #[inline]
-    pub(crate) fn lock(&self) -> SpinGuard<'_> {
-        if self.0.swap(true, std::sync::atomic::Ordering::Acquire) {
-            self.lock_contended();
-        }
-        SpinGuard(&self.0)
-    }
-
-    /// Waits for the flag, spinning a little and then yielding; out of line, so that `lock`
-    /// stays one swap where it is inlined.
-    #[cold]
-    #[inline(never)]
-    fn lock_contended(&self) {
-        let mut round = 0u32;
-        loop {
-            if round < 6 {
-                for _ in 0..(1u32 << round) {
-                    core::hint::spin_loop();
-                }
-                round += 1;
-            } else {
-                std::thread::yield_now();
-            }
-            if !self.0.swap(true, std::sync::atomic::Ordering::Acquire) {
-                return;
-            }
-        }
-    }
-}
-
-impl Drop for SpinGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.0.store(false, std::sync::atomic::Ordering::Release);
     }
 }

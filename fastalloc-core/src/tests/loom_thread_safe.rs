@@ -261,3 +261,100 @@ fn loom_an_exited_threads_objects_serve_the_others() {
         assert_eq!(tally.drops.load(Std::SeqCst), 1);
     });
 }
+
+/// The owner of a cache is parked between two operations (it released its object into its
+/// cache and now waits for something that only the other thread can give): the other thread
+/// must still get that object, from the parked thread's cache (issue 16: the owner's fast
+/// path takes no lock, so the visitor's side of the handshake alone must make this safe).
+#[test]
+fn loom_a_parked_owners_cache_is_emptied_by_another_thread() {
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    super::model(|| {
+        let (pool, tally) = pool(1, None);
+        let pool = Arc::new(pool);
+        let parked = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicBool::new(false));
+        let (other, p, d) = (Arc::clone(&pool), Arc::clone(&parked), Arc::clone(&done));
+        let owner = super::spawn(move || {
+            use_once(&other).unwrap();
+            p.store(true, Ordering::Release);
+            while !d.load(Ordering::Acquire) {
+                loom::thread::yield_now();
+            }
+            // Its cache was emptied meanwhile: the object comes back from the depot.
+            use_once(&other).unwrap();
+        });
+        while !parked.load(Ordering::Acquire) {
+            loom::thread::yield_now();
+        }
+        use_once(&pool).expect("the parked thread's idle object is taken from its cache");
+        done.store(true, Ordering::Release);
+        owner.join().unwrap();
+        assert_eq!(tally.created.load(Std::SeqCst), 1);
+        drop(pool);
+        assert_eq!(tally.drops.load(Std::SeqCst), 1);
+    });
+}
+
+/// A thread empties another thread's cache (the pool is exhausted) while that thread is in the
+/// middle of its own operations, at every point between and inside them: the object is never
+/// lent twice, never lost, and `stats` (which visits every cache) and `close` (which empties
+/// them) race the owner too.
+#[test]
+fn loom_visits_race_the_owners_operations() {
+    super::model(|| {
+        let (pool, tally) = pool(1, None);
+        let pool = Arc::new(pool);
+        let other = Arc::clone(&pool);
+        let owner = super::spawn(move || {
+            for _ in 0..2 {
+                let _ = use_once(&other);
+            }
+        });
+        let _ = use_once(&pool);
+        let stats = pool.stats();
+        assert!(stats.in_use <= 1 && stats.idle <= 1, "{stats:?}");
+        pool.close();
+        owner.join().unwrap();
+        assert_eq!(pool.stats().in_use, 0);
+        assert_eq!(
+            tally.created.load(Std::SeqCst),
+            tally.drops.load(Std::SeqCst)
+        );
+    });
+}
+
+/// A pool whose caches fence on every operation (`membarrier(false)`: the fallback path)
+/// behaves the same when a thread steals from another's cache.
+#[test]
+fn loom_fenced_caches_share_one_object() {
+    super::model(|| {
+        let tally = std::sync::Arc::new(Tally {
+            drops: StdUsize::new(0),
+            created: StdUsize::new(0),
+        });
+        let t = std::sync::Arc::clone(&tally);
+        let pool = ThreadSafePool::builder()
+            .capacity(1)
+            .membarrier(false)
+            .factory(move || {
+                t.created.fetch_add(1, Std::SeqCst);
+                Obj {
+                    held: StdBool::new(false),
+                    tally: std::sync::Arc::clone(&t),
+                }
+            })
+            .reset_with(|obj: &mut Obj| assert!(!obj.held.load(Std::SeqCst)))
+            .build()
+            .unwrap();
+        let pool = Arc::new(pool);
+        let other = Arc::clone(&pool);
+        let t = super::spawn(move || use_once(&other));
+        let mine = use_once(&pool);
+        let theirs = t.join().unwrap();
+        assert!(mine.is_ok() || theirs.is_ok());
+        use_once(&pool).expect("the idle object is found in another thread's cache");
+        drop(pool);
+        assert_eq!(tally.drops.load(Std::SeqCst), 1);
+    });
+}

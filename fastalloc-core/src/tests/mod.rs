@@ -3,6 +3,8 @@
 #![allow(clippy::disallowed_types)] // the models' own tallies are plain `std`, not modelled
 
 #[cfg(loom)]
+mod loom_biased;
+#[cfg(loom)]
 mod loom_thread_local;
 #[cfg(loom)]
 mod loom_thread_safe;

@@ -1,10 +1,11 @@
 //! A thread's cache of idle objects, and the depot behind every cache.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 
 use crate::slab::{Slab, Slot};
 use crate::stats::Counters;
-use crate::sync::{SpinFlag, UnsafeCell};
+use crate::sync::{barrier, BiasedLock, Request, UnsafeCell};
 
 /// The shared part of a pool, behind its lock: the slab and the pool-wide counters.
 pub(crate) struct Depot<T> {
@@ -43,9 +44,14 @@ impl<T> Depot<T> {
 
 /// One thread's cache of idle objects, with that thread's counters. Aligned to its own cache
 /// lines so that threads do not slow each other down by writing neighbouring memory.
+///
+/// Its owner (the thread whose number it belongs to, see `per_thread`) uses it through
+/// [`with`](Self::with), which costs no atomic read-modify-write ([`BiasedLock`]); every other
+/// thread only visits it ([`visit`](Self::visit), [`request`](Self::request)), which costs
+/// microseconds and happens when a pool is exhausted, closed or asked for its statistics.
 #[repr(align(128))]
 pub(crate) struct Cache<T> {
-    busy: SpinFlag,
+    lock: BiasedLock,
     inner: UnsafeCell<CacheInner<T>>,
 }
 
@@ -57,19 +63,30 @@ pub(crate) struct CacheInner<T> {
     pub(crate) hooked: bool,
 }
 
-// SAFETY: every access to `inner` goes through `with`, under `busy`, which gives mutual
-// exclusion. A cache holds idle objects of type `T`, which may be taken by another thread; that
-// is only possible when the pool is shared, and `ThreadSafePool<T>` is `Send` or `Sync` only
-// when `T: Send` (its depot holds a `Slab<T>`, which is `Send` only then). So no `!Send` object
-// can cross threads through a cache.
+// SAFETY: every access to `inner` goes through `with` or a visit, under `lock`, which gives
+// mutual exclusion. A cache holds idle objects of type `T`, which may be taken by another
+// thread; that is only possible when the pool is shared, and `ThreadSafePool<T>` is `Send` or
+// `Sync` only when `T: Send` (its depot holds a `Slab<T>`, which is `Send` only then). So no
+// `!Send` object can cross threads through a cache.
 unsafe impl<T> Send for Cache<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for Cache<T> {}
 
 impl<T> Cache<T> {
-    pub(crate) fn new(size: usize) -> Self {
+    /// A thread's cache, with room for `size` objects; `fenced` as for [`BiasedLock::new`].
+    pub(crate) fn new(size: usize, fenced: bool) -> Self {
+        Self::with_lock(size, BiasedLock::new(fenced))
+    }
+
+    /// The cache of the exiting threads, which any of them may use in turn: it has no owner
+    /// and keeps no object.
+    pub(crate) fn shared() -> Self {
+        Self::with_lock(0, BiasedLock::shared())
+    }
+
+    fn with_lock(size: usize, lock: BiasedLock) -> Self {
         Self {
-            busy: SpinFlag::new(),
+            lock,
             inner: UnsafeCell::new(CacheInner {
                 items: Vec::with_capacity(size),
                 counters: Counters::default(),
@@ -78,18 +95,75 @@ impl<T> Cache<T> {
         }
     }
 
-    /// Runs `f` with the cache to itself. `f` must not run user code.
-    #[inline]
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut CacheInner<T>) -> R) -> R {
-        let _busy = self.busy.lock();
-        // SAFETY: `busy` is held until `_busy` drops, so this is the only access.
-        self.inner.with_mut(|inner| f(unsafe { &mut *inner }))
+    /// Runs `f` on each of `caches` in turn, each as its only user, with
+    /// one heavy barrier for all of them: each is announced, then one barrier is made, then
+    /// each is entered when its owner is out of its section.
+    pub(crate) fn visit_all<'a>(
+        caches: impl Iterator<Item = &'a Self>,
+        mut f: impl FnMut(&mut CacheInner<T>),
+    ) where
+        T: 'a,
+    {
+        let requests: Vec<(Request<'a>, &'a Self)> =
+            caches.map(|cache| (cache.lock.request(), cache)).collect();
+        // One `membarrier` serves every lock (it is a fence on this thread too).
+        barrier::heavy(requests.iter().all(|(_, cache)| cache.lock.fenced()));
+        for (request, cache) in requests {
+            let _visit = request.admit();
+            // SAFETY: the visit excludes the owner and every other visitor until it ends.
+            cache.inner.with_mut(|inner| f(unsafe { &mut *inner }));
+        }
     }
 
     /// [`with`](Self::with) when the caller has the cache to itself already.
     pub(crate) fn get_mut(&mut self) -> &mut CacheInner<T> {
         // SAFETY: `&mut self` rules out every other access.
         self.inner.with_mut(|inner| unsafe { &mut *inner })
+    }
+}
+
+/// The calling thread's own cache: a cache together with the proof that this thread may use it
+/// as its owner ([`BiasedLock::with_owner`]). Made by `SharedCore::cache`; not `Send`, so it
+/// stays on its thread, and only kept for the length of one pool operation.
+pub(crate) struct OwnCache<'a, T> {
+    cache: &'a Cache<T>,
+    _this_thread: PhantomData<*const ()>,
+}
+
+impl<T> Clone for OwnCache<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for OwnCache<'_, T> {}
+
+impl<'a, T> OwnCache<'a, T> {
+    /// # Safety
+    ///
+    /// The calling thread owns `cache` for as long as the result is used: `cache` is the
+    /// entry of the thread's number in its pool's table and the thread is not exiting (or is
+    /// running the exit hook that empties the cache, before its number is freed), or `cache`
+    /// was made by [`Cache::shared`]. Cache entries are handed from one owner to the next
+    /// through the thread-number lock, which orders the two.
+    pub(crate) unsafe fn new(cache: &'a Cache<T>) -> Self {
+        Self {
+            cache,
+            _this_thread: PhantomData,
+        }
+    }
+
+    /// Runs `f` with the cache to itself. `f` must not run user code (a visitor may be
+    /// waiting for it) and must not use the cache again.
+    #[inline]
+    pub(crate) fn with<R>(self, f: impl FnOnce(&mut CacheInner<T>) -> R) -> R {
+        // SAFETY: this thread owns the cache (the promise made by `new`), or the cache's lock
+        // is shared; `with_owner` excludes every visitor, so this is the only access.
+        unsafe {
+            self.cache
+                .lock
+                .with_owner(|| self.cache.inner.with_mut(|inner| f(&mut *inner)))
+        }
     }
 }
 

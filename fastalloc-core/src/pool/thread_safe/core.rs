@@ -1,6 +1,6 @@
 //! [`SharedCore`]: the engine of a `ThreadSafePool` (see the module above for the design).
 
-use super::cache::{Cache, Depot};
+use super::cache::{Cache, Depot, OwnCache};
 use crate::builder::{Hooks, Panic};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
@@ -24,6 +24,8 @@ pub(crate) struct SharedCore<T> {
     fallback: Cache<T>,
     /// How many objects move between a cache and the depot at once.
     batch: usize,
+    /// The caches fence on every operation (`PoolBuilder::membarrier(false)`).
+    no_membarrier: bool,
 }
 
 /// Why a release left its fast path (see `SharedCore::release`).
@@ -49,8 +51,9 @@ impl<T> SharedCore<T> {
             env: SharedEnv::new(hooks),
             depot: Arc::new(Mutex::new(Depot::new(slab))),
             caches: Table::new(),
-            fallback: Cache::new(0),
+            fallback: Cache::shared(),
             batch,
+            no_membarrier: config.no_membarrier,
         };
         if config.preallocate {
             for _ in 0..config.capacity {
@@ -83,9 +86,7 @@ impl<T> SharedCore<T> {
     pub(crate) fn close(&self) {
         self.env.closed.store(true, Ordering::Release);
         let mut depot = self.depot.lock();
-        for cache in self.all_caches() {
-            cache.with(|inner| inner.spill(&mut depot, 0));
-        }
+        Cache::visit_all(self.all_caches(), |inner| inner.spill(&mut depot, 0));
         let taken = depot.slab.take_all_idle();
         // They are outside the depot while being dropped; `vacate` counts each back in.
         depot.outside += taken.len();
@@ -109,16 +110,14 @@ impl<T> SharedCore<T> {
             ..PoolStats::default()
         };
         let (mut allocations, mut returns, mut detached, mut built) = (0u64, 0, 0, 0);
-        for cache in self.all_caches() {
-            cache.with(|inner| {
-                let c = &inner.counters;
-                stats.idle += inner.items.len();
-                allocations += c.allocations.get();
-                returns += c.returns.get();
-                detached += c.detached.get();
-                built += c.created.get();
-            });
-        }
+        Cache::visit_all(self.all_caches(), |inner| {
+            let c = &inner.counters;
+            stats.idle += inner.items.len();
+            allocations += c.allocations.get();
+            returns += c.returns.get();
+            detached += c.detached.get();
+            built += c.created.get();
+        });
         drop(depot);
         stats.allocations = allocations;
         stats.releases = returns.saturating_sub(detached);
@@ -136,19 +135,21 @@ impl<T> SharedCore<T> {
 impl<T: 'static> SharedCore<T> {
     /// The calling thread's cache, made on first use.
     #[inline]
-    pub(crate) fn cache(&self) -> &Cache<T> {
+    pub(crate) fn cache(&self) -> OwnCache<'_, T> {
         if let Some(entry) = per_thread::recent(per_thread::Kind::ThreadSafe, self.id) {
             // SAFETY: recorded by `find_cache` from `self.caches`, and `self` is alive; see
-            // `per_thread::recent` for why it is still this thread's cache.
-            return unsafe { &*entry.cast::<Cache<T>>() };
+            // `per_thread::recent` for why it is still this thread's cache (a hit also means
+            // that the thread is not exiting, so it owns the cache).
+            return unsafe { OwnCache::new(&*entry.cast::<Cache<T>>()) };
         }
         self.find_cache()
     }
 
     #[cold]
-    fn find_cache(&self) -> &Cache<T> {
+    fn find_cache(&self) -> OwnCache<'_, T> {
         let Some(number) = per_thread::current() else {
-            return &self.fallback;
+            // SAFETY: the fallback cache has no owner: any thread may use it.
+            return unsafe { OwnCache::new(&self.fallback) };
         };
         let cache = if let Some(cache) = self.caches.get(number) {
             cache
@@ -157,17 +158,20 @@ impl<T: 'static> SharedCore<T> {
             // either seen by that walk or made after it, when the closed flag is visible to
             // the thread that made it.
             let _depot = self.depot.lock();
-            let made = self
-                .caches
-                .get_or_try(number, || Ok::<_, ()>(Cache::new(2 * self.batch)));
+            let made = self.caches.get_or_try(number, || {
+                Ok::<_, ()>(Cache::new(2 * self.batch, self.no_membarrier))
+            });
             made.unwrap_or_else(|()| unreachable!("making a cache cannot fail"))
         };
-        if !cache.with(|inner| inner.hooked) && self.hook_exit(cache) {
-            cache.with(|inner| inner.hooked = true);
+        // SAFETY: the cache of the calling thread's number, and the thread is not exiting
+        // (`current` said so): the thread owns it until its exit frees the number.
+        let own = unsafe { OwnCache::new(cache) };
+        if !own.with(|inner| inner.hooked) && self.hook_exit(cache) {
+            own.with(|inner| inner.hooked = true);
         }
         let entry: *const Cache<T> = cache;
         per_thread::remember(per_thread::Kind::ThreadSafe, self.id, entry.cast());
-        cache
+        own
     }
 
     /// Has the calling thread empty `cache` into the depot when it exits, so that its idle
@@ -189,7 +193,9 @@ impl<T: 'static> SharedCore<T> {
                 // SAFETY: the pool is not being dropped (`dead` is unset, and its `Drop` sets
                 // it under this lock before its table of caches goes), so the cache, which
                 // never moves while the table lives, is alive until the lock is released.
-                let cache = unsafe { &*cache };
+                // The hook runs on the exiting thread that owns the cache, before its number is
+                // freed for another thread to inherit the cache.
+                let cache = unsafe { OwnCache::new(&*cache) };
                 cache.with(|inner| {
                     inner.spill(&mut depot, 0);
                     inner.hooked = false;
@@ -200,7 +206,7 @@ impl<T: 'static> SharedCore<T> {
 
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
-    pub(crate) fn allocate(&self) -> Result<(Slot<T>, &Cache<T>), PoolError> {
+    pub(crate) fn allocate(&self) -> Result<Slot<T>, PoolError> {
         if self.env.is_closed() {
             return Err(PoolError::Closed);
         }
@@ -215,11 +221,11 @@ impl<T: 'static> SharedCore<T> {
             None => self.allocate_slow(cache)?,
         };
         self.env.hooks.lend(slot);
-        Ok((slot, cache))
+        Ok(slot)
     }
 
     #[cold]
-    fn allocate_slow(&self, cache: &Cache<T>) -> Result<Slot<T>, PoolError> {
+    fn allocate_slow(&self, cache: OwnCache<'_, T>) -> Result<Slot<T>, PoolError> {
         let mut depot = self.depot.lock();
         if self.env.is_closed() {
             return Err(PoolError::Closed);
@@ -246,9 +252,7 @@ impl<T: 'static> SharedCore<T> {
         }
         // Every slot is built and none is idle in the depot: gather the idle objects parked
         // in every thread's cache (the depot lock keeps them from moving back meanwhile).
-        for other in self.all_caches() {
-            other.with(|inner| inner.spill(&mut depot, 0));
-        }
+        Cache::visit_all(self.all_caches(), |inner| inner.spill(&mut depot, 0));
         if let Some(slot) = self.refill(&mut depot, cache) {
             return Ok(slot);
         }
@@ -259,7 +263,11 @@ impl<T: 'static> SharedCore<T> {
     }
 
     /// Moves up to a batch of idle objects from the depot to `cache` and lends one of them.
-    fn refill(&self, depot: &mut MutexGuard<'_, Depot<T>>, cache: &Cache<T>) -> Option<Slot<T>> {
+    fn refill(
+        &self,
+        depot: &mut MutexGuard<'_, Depot<T>>,
+        cache: OwnCache<'_, T>,
+    ) -> Option<Slot<T>> {
         let first = depot.slab.pop_idle()?;
         depot.lend(1);
         cache.with(|inner| {
@@ -284,9 +292,9 @@ impl<T: 'static> SharedCore<T> {
     /// # Safety
     ///
     /// `slot` must have been lent by this pool and not released or detached since; the caller
-    /// gives up all access to it. `cache` is the calling thread's cache of this pool.
+    /// gives up all access to it.
     #[inline]
-    pub(crate) unsafe fn release(&self, mut slot: Slot<T>, cache: &Cache<T>) {
+    pub(crate) unsafe fn release(&self, mut slot: Slot<T>, cache: OwnCache<'_, T>) {
         let rare = 'fast: {
             if self.env.is_closed() {
                 break 'fast Rare::Closed;
@@ -327,7 +335,7 @@ impl<T: 'static> SharedCore<T> {
     /// As for [`release`](Self::release); `rare` says how far the release went.
     #[cold]
     #[inline(never)]
-    unsafe fn release_rare(&self, slot: Slot<T>, cache: &Cache<T>, rare: Rare) {
+    unsafe fn release_rare(&self, slot: Slot<T>, cache: OwnCache<'_, T>, rare: Rare) {
         match rare {
             Rare::Closed => {
                 self.env.hooks.give_back(slot);
@@ -353,7 +361,7 @@ impl<T: 'static> SharedCore<T> {
 
     /// Drops every idle object parked in `cache` (used once the pool is closed).
     #[cold]
-    fn discard_cached(&self, cache: &Cache<T>) {
+    fn discard_cached(&self, cache: OwnCache<'_, T>) {
         let parked: Vec<Slot<T>> = cache.with(|inner| inner.items.drain(..).collect());
         // SAFETY: the slots were idle in the cache: each holds an object nothing refers to.
         unsafe { discard_all(self, parked) };
@@ -364,7 +372,7 @@ impl<T: 'static> SharedCore<T> {
     /// closed (seen under the depot lock, which `close` takes after setting the flag), and
     /// then they are dropped.
     #[cold]
-    fn release_slow(&self, slot: Slot<T>, cache: &Cache<T>) {
+    fn release_slow(&self, slot: Slot<T>, cache: OwnCache<'_, T>) {
         let mut depot = self.depot.lock();
         let closed = self.env.is_closed();
         let keep = cache.with(|inner| {
@@ -395,7 +403,7 @@ impl<T: 'static> SharedCore<T> {
     /// # Safety
     ///
     /// As for [`release`](Self::release).
-    pub(crate) unsafe fn detach(&self, slot: Slot<T>, cache: &Cache<T>) -> T {
+    pub(crate) unsafe fn detach(&self, slot: Slot<T>, cache: OwnCache<'_, T>) -> T {
         // SAFETY: the caller hands over a constructed object; the slot is empty afterwards.
         let value = unsafe { slot.take() };
         self.env.hooks.give_back(slot);
