@@ -254,12 +254,16 @@ pub(crate) struct Slab<T> {
     chunks: Vec<Chunk<T>>,
     /// For each page of 256 slot numbers, the address of its first slot (see the module docs).
     pages: Vec<NonNull<T>>,
+    /// The first chunk's first slot and length (0 while there is no chunk): its slots are
+    /// found without the page table (see [`slot`](Self::slot)).
+    first: NonNull<T>,
+    first_len: u32,
     free: FreeList,
     /// Slots `fresh..` of chunk `fresh_chunk`, and every slot of the chunks after it, were
     /// never used.
     fresh_chunk: usize,
-    fresh: usize,
-    capacity: usize,
+    /// (A `u32`, like slot numbers: it packs with `first_len`.)
+    fresh: u32,
     config: Config,
 }
 
@@ -274,10 +278,11 @@ impl<T> Slab<T> {
         let mut slab = Self {
             chunks: Vec::new(),
             pages: Vec::new(),
+            first: NonNull::dangling(),
+            first_len: 0,
             free,
             fresh_chunk: 0,
             fresh: 0,
-            capacity: 0,
             config,
         };
         if slab.add_slots(config.capacity) < config.capacity {
@@ -292,10 +297,11 @@ impl<T> Slab<T> {
         let empty = Self {
             chunks: Vec::new(),
             pages: Vec::new(),
+            first: NonNull::dangling(),
+            first_len: 0,
             free: FreeList::empty(),
             fresh_chunk: 0,
             fresh: 0,
-            capacity: 0,
             config: self.config,
         };
         std::mem::replace(self, empty)
@@ -363,13 +369,25 @@ impl<T> Slab<T> {
             let page = self.pages.len() * PAGE_SLOTS - chunk.start as usize;
             self.pages.push(chunk.at(page));
         }
-        self.capacity += chunk.len();
+        if self.chunks.is_empty() {
+            self.first = chunk.slots;
+            // Fits: `new_chunk` keeps every slot number of a chunk within `u32`.
+            self.first_len = chunk.len() as u32;
+        }
         self.chunks.push(chunk);
     }
 
     /// The slot numbered `index`.
     #[inline]
     fn slot(&self, index: u32) -> Slot<T> {
+        if index < self.first_len {
+            // Most pools never grow: their every slot is in the first chunk, numbered from 0,
+            // and is found from the chunk's address without loading a page-table entry (a
+            // dependent load on the allocation's critical path).
+            // SAFETY: `index` is below the first chunk's length, so the slot is inside that
+            // chunk's allocation; slot numbers of the first chunk start at 0.
+            return unsafe { Slot::new(self.first.add(index as usize), index) };
+        }
         let page = (index >> PAGE_SHIFT) as usize;
         debug_assert!(page < self.pages.len());
         // SAFETY: every number on the free list was made by `Chunk::slot` for a chunk whose
@@ -385,8 +403,10 @@ impl<T> Slab<T> {
         unsafe { Slot::new(ptr, index) }
     }
 
+    /// The slots of every chunk (summed on each call rather than kept: a pool has few chunks,
+    /// and every word of its bookkeeping counts against its 7% budget at 1,000 objects).
     pub(crate) fn capacity(&self) -> usize {
-        self.capacity
+        self.chunks.iter().map(Chunk::len).sum()
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -401,7 +421,7 @@ impl<T> Slab<T> {
     /// How many allocations succeed before the pool must grow or report exhaustion.
     pub(crate) fn available(&self) -> usize {
         let unused: usize = self.chunks[self.fresh_chunk..].iter().map(Chunk::len).sum();
-        self.free.idle + self.free.vacant() + (unused - self.fresh)
+        self.free.idle + self.free.vacant() + (unused - self.fresh as usize)
     }
 
     /// Takes the most recently returned idle object.
@@ -437,8 +457,8 @@ impl<T> Slab<T> {
     fn take_fresh(&mut self) -> Option<Slot<T>> {
         loop {
             let chunk = self.chunks.get(self.fresh_chunk)?;
-            if self.fresh < chunk.len() {
-                let slot = chunk.slot(self.fresh);
+            if (self.fresh as usize) < chunk.len() {
+                let slot = chunk.slot(self.fresh as usize);
                 self.fresh += 1;
                 return Some(slot);
             }
@@ -453,9 +473,10 @@ impl<T> Slab<T> {
     /// Adds one growth step of slots. `None` without growth, at the maximum, or when the
     /// allocator refuses (the pool then reports exhaustion rather than aborting).
     fn grow(&mut self) -> Option<()> {
-        let target = self.config.grown(self.capacity)?;
+        let capacity = self.capacity();
+        let target = self.config.grown(capacity)?;
         self.free.reserve(target, self.config.max_capacity)?;
-        (self.add_slots(target - self.capacity) > 0).then_some(())
+        (self.add_slots(target - capacity) > 0).then_some(())
     }
 
     /// Takes every idle object off the idle list (the caller drops them, one at a time and
