@@ -65,6 +65,10 @@ fn main() {
     let mutex = MutexObjectPool::new(Object64::default, Object64::reset);
     let opool_shared = opool::Pool::new_prefilled(POOL_SIZE, OpoolObjects);
     let slab: sharded_slab::Pool<Object64> = sharded_slab::Pool::new();
+    let v1_5_shared: fastalloc_1_5::ThreadSafePool<Object64> =
+        fastalloc_1_5::ThreadSafePool::new(POOL_SIZE).unwrap();
+    let v1_5_lock_free =
+        fastalloc_1_5::LockFreePool::with_initializer(POOL_SIZE, Object64::default).unwrap();
 
     let [stack, boxed, reference] = baseline_contenders("Box::new (system)", &thread_safe);
     let contenders = [
@@ -106,6 +110,21 @@ fn main() {
                 })
             },
         ),
+        // fastalloc 1.5.0 (crates.io): a `Mutex<GrowingPool>` locked on allocate and on release;
+        // the object passed in by value is the reset.
+        Contender::new("fastalloc 1.5.0 ThreadSafePool", |ops, barrier| {
+            timed(ops, barrier, || {
+                use_object(&mut v1_5_shared.allocate(Object64::default()).unwrap());
+            })
+        }),
+        Contender::new("fastalloc 1.5.0 LockFreePool", |ops, barrier| {
+            timed(ops, barrier, || {
+                let mut boxed = v1_5_lock_free.try_allocate().unwrap();
+                use_object(&mut boxed);
+                boxed.reset(); // LockFreePool has no reset hook
+                v1_5_lock_free.return_object(boxed);
+            })
+        }),
         Contender::new("hand-written Mutex<Vec<Box<T>>>", |ops, barrier| {
             timed(ops, barrier, || {
                 let mut boxed = mutex_stack.lock().unwrap().pop().unwrap();

@@ -13,8 +13,9 @@ mod common;
 use std::hint::black_box;
 
 use common::{
-    buffers_baseline_rows, new_buffer, objects_baseline_rows, stack_row, use_buffer, use_object,
-    Local64, Object64, Shared64, POOL_SIZE,
+    buffers_baseline_rows, fastalloc_1_5_buffer_rows, fastalloc_1_5_object_rows, new_buffer,
+    objects_baseline_rows, stack_row, use_buffer, use_object, Local64, Object64, Shared64,
+    POOL_SIZE,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
 use fastalloc::{FixedPool, Reset, ThreadLocalPool, ThreadSafePool};
@@ -60,6 +61,8 @@ fn objects_64b(c: &mut Criterion) {
     group.bench_function("fastalloc #[pooled(thread_safe)]", |b| {
         b.iter(|| use_object(&mut Shared64::pool().allocate().unwrap().0));
     });
+
+    fastalloc_1_5_object_rows(&mut group);
 
     let object_pool = object_pool::Pool::new(POOL_SIZE, Object64::default);
     group.bench_function("object-pool Pool", |b| {
@@ -109,6 +112,7 @@ fn objects_64b(c: &mut Criterion) {
 fn buffers_4kib(c: &mut Criterion) {
     let mut group = c.benchmark_group("vec_4KiB");
     buffers_baseline_rows(&mut group, "system");
+    fastalloc_1_5_buffer_rows(&mut group);
 
     let object_pool = object_pool::Pool::new(POOL_SIZE, new_buffer);
     group.bench_function("object-pool Pool", |b| {

@@ -55,6 +55,11 @@ impl Reset for Object64 {
     }
 }
 
+/// fastalloc 1.5.0's pools store the value that `allocate(value)` moves in and drop it on
+/// release; no hook is needed: the value passed in, `Object64::default()`, is the reset (done
+/// on allocation, as opool does it).
+impl fastalloc_1_5::Poolable for Object64 {}
+
 impl sharded_slab::Clear for Object64 {
     #[inline]
     fn clear(&mut self) {
@@ -444,4 +449,101 @@ pub(crate) fn run_contention(
         }
     }
     results
+}
+
+/// fastalloc 1.5.0's `GrowingPool` built at 16 and grown to 64, as [`warm_growing_pool`]
+/// grows ours.
+pub(crate) fn warm_growing_pool_1_5<T: fastalloc_1_5::Poolable>(
+    value: impl Fn() -> T,
+) -> fastalloc_1_5::GrowingPool<T> {
+    let config = fastalloc_1_5::PoolConfig::builder()
+        .capacity(16)
+        .growth_strategy(fastalloc_1_5::GrowthStrategy::Exponential { factor: 2.0 })
+        .build()
+        .expect("valid settings");
+    let pool = fastalloc_1_5::GrowingPool::with_config(config).expect("valid settings");
+    let handles: Vec<_> = (0..POOL_SIZE)
+        .map(|_| pool.allocate(value()).unwrap())
+        .collect();
+    drop(handles);
+    assert_eq!(pool.capacity(), POOL_SIZE);
+    pool
+}
+
+/// Adds to `group` the rows of fastalloc 1.5.0 (crates.io, the seed author's crate) for 64-byte
+/// objects: its five pools. Its `FixedPool`, `GrowingPool`, `ThreadLocalPool` (a `FixedPool`
+/// inside) and `ThreadSafePool` (a `Mutex<GrowingPool>` in an `Arc`) lend a slot and take the
+/// object by value; its `LockFreePool` lends a `Box<T>` and has no reset hook.
+pub(crate) fn fastalloc_1_5_object_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
+    use fastalloc_1_5 as v1_5;
+
+    let fixed: v1_5::FixedPool<Object64> = v1_5::FixedPool::new(POOL_SIZE).unwrap();
+    group.bench_function("fastalloc 1.5.0 FixedPool", |b| {
+        b.iter(|| use_object(&mut black_box(&fixed).allocate(Object64::default()).unwrap()));
+    });
+
+    let growing = warm_growing_pool_1_5(Object64::default);
+    group.bench_function("fastalloc 1.5.0 GrowingPool (warm)", |b| {
+        b.iter(|| use_object(&mut black_box(&growing).allocate(Object64::default()).unwrap()));
+    });
+
+    let local: v1_5::ThreadLocalPool<Object64> = v1_5::ThreadLocalPool::new(POOL_SIZE).unwrap();
+    group.bench_function("fastalloc 1.5.0 ThreadLocalPool", |b| {
+        b.iter(|| use_object(&mut black_box(&local).allocate(Object64::default()).unwrap()));
+    });
+
+    let shared: v1_5::ThreadSafePool<Object64> = v1_5::ThreadSafePool::new(POOL_SIZE).unwrap();
+    group.bench_function("fastalloc 1.5.0 ThreadSafePool", |b| {
+        b.iter(|| use_object(&mut black_box(&shared).allocate(Object64::default()).unwrap()));
+    });
+
+    let lock_free = v1_5::LockFreePool::with_initializer(POOL_SIZE, Object64::default).unwrap();
+    group.bench_function("fastalloc 1.5.0 LockFreePool", |b| {
+        b.iter(|| {
+            let pool = black_box(&lock_free);
+            let mut boxed = pool.try_allocate().unwrap();
+            use_object(&mut boxed);
+            boxed.reset(); // LockFreePool has no reset hook
+            pool.return_object(boxed);
+        });
+    });
+}
+
+/// The same rows for 4 KiB buffers. The four slot pools drop the value on release and cannot
+/// give it back, so they cannot keep a buffer: each round trip moves a fresh
+/// `Vec::with_capacity(4096)` in and frees it on release (an allocator round trip plus the
+/// pool's). Only `LockFreePool`, which lends the boxed object itself, reuses its buffers.
+pub(crate) fn fastalloc_1_5_buffer_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
+    use fastalloc_1_5 as v1_5;
+
+    let fixed: v1_5::FixedPool<Vec<u8>> = v1_5::FixedPool::new(POOL_SIZE).unwrap();
+    group.bench_function("fastalloc 1.5.0 FixedPool", |b| {
+        b.iter(|| use_buffer(&mut black_box(&fixed).allocate(new_buffer()).unwrap()));
+    });
+
+    let growing = warm_growing_pool_1_5(new_buffer);
+    group.bench_function("fastalloc 1.5.0 GrowingPool (warm)", |b| {
+        b.iter(|| use_buffer(&mut black_box(&growing).allocate(new_buffer()).unwrap()));
+    });
+
+    let local: v1_5::ThreadLocalPool<Vec<u8>> = v1_5::ThreadLocalPool::new(POOL_SIZE).unwrap();
+    group.bench_function("fastalloc 1.5.0 ThreadLocalPool", |b| {
+        b.iter(|| use_buffer(&mut black_box(&local).allocate(new_buffer()).unwrap()));
+    });
+
+    let shared: v1_5::ThreadSafePool<Vec<u8>> = v1_5::ThreadSafePool::new(POOL_SIZE).unwrap();
+    group.bench_function("fastalloc 1.5.0 ThreadSafePool", |b| {
+        b.iter(|| use_buffer(&mut black_box(&shared).allocate(new_buffer()).unwrap()));
+    });
+
+    let lock_free = v1_5::LockFreePool::with_initializer(POOL_SIZE, new_buffer).unwrap();
+    group.bench_function("fastalloc 1.5.0 LockFreePool", |b| {
+        b.iter(|| {
+            let pool = black_box(&lock_free);
+            let mut buffer = pool.try_allocate().unwrap();
+            use_buffer(&mut buffer);
+            buffer.clear(); // LockFreePool has no reset hook
+            pool.return_object(buffer);
+        });
+    });
 }
