@@ -54,6 +54,12 @@ fn main() {
     let padded: ThreadSafePool<Padded> = ThreadSafePool::new(POOL_SIZE).unwrap();
 
     let thread_safe: ThreadSafePool<Object64> = ThreadSafePool::new(POOL_SIZE).unwrap();
+    // The caches' fallback path: a fence per cache operation instead of `membarrier`.
+    let fenced: ThreadSafePool<Object64> = ThreadSafePool::builder()
+        .capacity(POOL_SIZE)
+        .membarrier(false)
+        .build()
+        .unwrap();
     // The owned guards of the same pool type (an `Arc` clone and drop per round trip).
     let thread_safe_arc = Arc::new(ThreadSafePool::<Object64>::new(POOL_SIZE).unwrap());
     let thread_local: ThreadLocalPool<Object64> = ThreadLocalPool::new(POOL_SIZE).unwrap();
@@ -80,6 +86,14 @@ fn main() {
             |ops, barrier| {
                 timed(ops, barrier, || {
                     use_object(&mut padded.allocate().unwrap().0);
+                })
+            },
+        ),
+        Contender::new(
+            "fastalloc ThreadSafePool (fenced, no membarrier)",
+            |ops, barrier| {
+                timed(ops, barrier, || {
+                    use_object(&mut fenced.allocate().unwrap());
                 })
             },
         ),

@@ -165,6 +165,17 @@ pub(crate) fn objects_baseline_rows(group: &mut BenchmarkGroup<'_, WallTime>, al
     group.bench_function("fastalloc ThreadSafePool", |b| {
         b.iter(|| use_object(&mut black_box(&shared).allocate().unwrap()));
     });
+
+    // The caches' fallback path (a `SeqCst` fence per cache operation), taken where
+    // `membarrier` is unavailable or turned off (issue 16).
+    let fenced: ThreadSafePool<Object64> = ThreadSafePool::builder()
+        .capacity(POOL_SIZE)
+        .membarrier(false)
+        .build()
+        .unwrap();
+    group.bench_function("fastalloc ThreadSafePool (fenced, no membarrier)", |b| {
+        b.iter(|| use_object(&mut black_box(&fenced).allocate().unwrap()));
+    });
 }
 
 /// The same rows for 4 KiB buffers.
