@@ -1,5 +1,6 @@
-//! Loom models of `AsyncPool`'s wake-up and cancellation paths. Under `cfg(loom)` tokio's
-//! semaphore is built on loom's primitives too, so loom explores its interleavings with ours.
+//! Loom models of `AsyncPool`'s wake-up, hand-over and cancellation paths. Its permit word and
+//! waiter queue come from `crate::sync`, so under `cfg(loom)` loom explores their
+//! interleavings with the thread-safe pool's.
 
 use std::future::Future;
 use std::pin::pin;
