@@ -8,10 +8,14 @@
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use counting_alloc::Counting;
-use fastalloc::{FixedPool, GrowingPool, Growth, Reset, ThreadLocalPool, ThreadSafePool};
+use fastalloc::{
+    AsyncPool, AsyncPooled, FixedPool, GrowingPool, Growth, Reset, ThreadLocalPool, ThreadSafePool,
+};
 
 /// Tests in this file run one at a time (see `LOCK`), and count only the calls made by their
 /// own thread (the test harness allocates on other threads meanwhile).
@@ -93,6 +97,38 @@ fn warm_pools_never_call_the_allocator() {
     // `ThreadSafePool` with `thread_safe`).
     round_trips(|| PooledRecord::pool().allocate().unwrap());
     round_trips(|| SharedRecord::pool().allocate().unwrap());
+
+    let pool: AsyncPool<Record> = AsyncPool::new(16).unwrap();
+    round_trips(|| pool.try_allocate().unwrap());
+    async_hand_overs();
+}
+
+/// The contended path of `AsyncPool` once warm: a task queues up, a guard hands its object
+/// over, the task takes it. The queue keeps its buffer, so this makes no allocator call.
+fn async_hand_overs() {
+    let pool: AsyncPool<Record> = AsyncPool::new(1).unwrap();
+    let mut held = Some(pool.try_allocate().unwrap());
+    for _ in 0..8 {
+        hand_over(&pool, &mut held); // let the queue's buffers reach their size
+    }
+    let (calls, _) = counted(|| (0..ROUND_TRIPS).for_each(|_| hand_over(&pool, &mut held)));
+    assert_eq!(
+        calls, 0,
+        "warm hand-overs called the allocator {calls} times"
+    );
+    assert_eq!(pool.stats().allocations, 1 + 8 + ROUND_TRIPS as u64);
+}
+
+/// One hand-over: a task queues up, `held` is released to it, and it holds the object next.
+fn hand_over<'p>(pool: &'p AsyncPool<Record>, held: &mut Option<AsyncPooled<'p, Record>>) {
+    let mut waiter = std::pin::pin!(pool.allocate());
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(waiter.as_mut().poll(&mut cx).is_pending());
+    drop(held.take()); // handed to the waiter
+    let Poll::Ready(Ok(guard)) = waiter.as_mut().poll(&mut cx) else {
+        panic!("the waiter was handed the object");
+    };
+    *held = Some(guard);
 }
 
 #[fastalloc::pooled(capacity = 16)]
@@ -179,13 +215,22 @@ fn memory_overhead_per_pool_type() {
             drop(pool.allocate().unwrap()); // make this thread's part
             Box::new(pool)
         });
+        let asynchronous = overhead(n, || {
+            Box::new(
+                AsyncPool::<Object64>::builder()
+                    .capacity(n)
+                    .preallocate(true)
+                    .build(),
+            )
+        });
         println!(
             "{n:>7} objects of 64 B: FixedPool {:.3}%, GrowingPool {:.3}%, ThreadSafePool {:.3}%, \
-             ThreadLocalPool {:.3}%",
+             ThreadLocalPool {:.3}%, AsyncPool {:.3}%",
             fixed * 100.0,
             growing * 100.0,
             shared * 100.0,
-            local * 100.0
+            local * 100.0,
+            asynchronous * 100.0
         );
         // The free list costs one 4-byte slot number per object (6.25% of a 64-byte object)
         // and the page table 8 bytes per 64 slots (0.2%); the rest is a fixed part: a few
@@ -193,13 +238,16 @@ fn memory_overhead_per_pool_type() {
         // bookkeeping of the other two (the per-thread table's 32 bucket pointers, inline in
         // the pool, a bucket, and a thread's boxed cache or part and its exit hook). Issue 5
         // asks for at most 7%: met by every pool at 100,000 objects, by the single-threaded
-        // ones at 1,000 too (the per-thread ones: 7.7% and 8.0% there).
+        // ones at 1,000 too (the per-thread ones: 7.7% and 8.0% there). `AsyncPool` is a
+        // `ThreadSafePool` plus its permits and waiter queue, 128 bytes with the padding of
+        // the pool's 64-byte alignment (7.9% at 1,000).
         let per_thread_limit = if n >= 100_000 { 0.07 } else { 0.09 };
         for (name, value, limit) in [
             ("fixed", fixed, 0.07),
             ("growing", growing, 0.07),
             ("shared", shared, per_thread_limit),
             ("local", local, per_thread_limit),
+            ("async", asynchronous, per_thread_limit),
         ] {
             assert!(
                 (0.0..limit).contains(&value),

@@ -4,6 +4,7 @@
 #![cfg(feature = "async")]
 #![allow(clippy::cast_possible_truncation)]
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -299,4 +300,332 @@ fn owned_try_allocate_and_a_closed_pool() {
         PoolError::Closed
     );
     assert_eq!(pool.try_allocate_owned().unwrap_err(), PoolError::Closed);
+}
+
+// ---- Issue 16: a released object goes straight to the first waiter. ----
+
+/// An object that counts its drops in a tally shared with the test, and carries a value the
+/// reset clears (so a test can tell a reset object from a dirty one).
+struct Tracked {
+    drops: Arc<AtomicUsize>,
+    value: u32,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A pool of `capacity` tracked objects; returns it with the tallies of drops and resets.
+fn tracked_pool(capacity: usize) -> (AsyncPool<Tracked>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let resets = Arc::new(AtomicUsize::new(0));
+    let (d, r) = (Arc::clone(&drops), Arc::clone(&resets));
+    let pool = AsyncPool::builder()
+        .capacity(capacity)
+        .factory(move || Tracked {
+            drops: Arc::clone(&d),
+            value: 0,
+        })
+        .reset_with(move |t: &mut Tracked| {
+            r.fetch_add(1, Ordering::SeqCst);
+            t.value = 0;
+        })
+        .build()
+        .unwrap();
+    (pool, drops, resets)
+}
+
+fn address<T>(guard: &T) -> usize {
+    std::ptr::from_ref(guard) as usize
+}
+
+#[test]
+fn a_released_object_goes_reset_to_the_first_waiter_not_through_the_pool() {
+    let (pool, drops, resets) = tracked_pool(1);
+    let mut held = pool.try_allocate().unwrap();
+    held.value = 7;
+    let lent_at = address(&*held);
+    let mut first = Box::pin(pool.allocate());
+    let mut second = Box::pin(pool.allocate());
+    assert!(poll_once(first.as_mut()).is_pending());
+    assert!(poll_once(second.as_mut()).is_pending());
+    drop(held);
+    assert_eq!(
+        resets.load(Ordering::SeqCst),
+        1,
+        "reset in the guard's drop"
+    );
+    assert_eq!(pool.idle(), 0, "the object never went back to the pool");
+    assert!(
+        poll_once(second.as_mut()).is_pending(),
+        "the second waiter does not get it"
+    );
+    let Poll::Ready(Ok(guard)) = poll_once(first.as_mut()) else {
+        panic!("the first waiter has the object");
+    };
+    assert_eq!(address(&*guard), lent_at, "the same object");
+    assert_eq!(guard.value, 0, "reset before it was handed over");
+    let stats = pool.stats();
+    assert_eq!(
+        (
+            stats.allocations,
+            stats.releases,
+            stats.reused,
+            stats.in_use
+        ),
+        (2, 1, 1, 1)
+    );
+    assert_eq!((stats.created, stats.waits, stats.waiting), (1, 2, 1));
+    drop(guard);
+    let Poll::Ready(Ok(guard)) = poll_once(second.as_mut()) else {
+        panic!("then the second waiter has it");
+    };
+    assert_eq!(address(&*guard), lent_at);
+    drop(guard);
+    let stats = pool.stats();
+    assert_eq!(
+        (
+            stats.allocations,
+            stats.releases,
+            stats.reused,
+            stats.in_use
+        ),
+        (3, 3, 2, 0)
+    );
+    assert_eq!((stats.waiting, pool.available(), pool.idle()), (0, 1, 1));
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "nothing dropped");
+    drop((first, second));
+    drop(pool);
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the one object, once");
+}
+
+#[test]
+fn many_waiters_are_served_in_the_order_they_queued() {
+    let pool = AsyncPool::<u32>::new(2).unwrap();
+    let mut held: VecDeque<_> = (0..2).map(|_| pool.try_allocate().unwrap()).collect();
+    let mut waiters: Vec<_> = (0..6).map(|_| Box::pin(pool.allocate())).collect();
+    for waiter in &mut waiters {
+        assert!(poll_once(waiter.as_mut()).is_pending());
+    }
+    assert_eq!(pool.waiting(), 6);
+    for (served, waiter) in waiters.iter_mut().enumerate() {
+        drop(held.pop_front());
+        match poll_once(waiter.as_mut()) {
+            Poll::Ready(Ok(guard)) => held.push_back(guard),
+            _ => panic!("waiter {served} is first in line"),
+        }
+    }
+    assert_eq!((pool.waiting(), pool.available()), (0, 0));
+    drop(held);
+    assert_eq!((pool.available(), pool.stats().in_use), (2, 0));
+}
+
+/// Cancels a waiter at every step of a hand-over, with and without another waiter behind it:
+/// the object always ends with the next waiter or back in the pool, reset once per release.
+#[test]
+fn cancelling_a_waiter_at_every_step_of_a_hand_over_loses_nothing() {
+    // Steps: 0 = never polled, 1 = queued, 2 = handed the object and not polled since,
+    // 3 = handed and polled once more by a stale waker (still handed).
+    for step in 0..4 {
+        for behind in [false, true] {
+            let (pool, drops, resets) = tracked_pool(1);
+            let mut held = pool.try_allocate().unwrap();
+            held.value = 1;
+            let mut cancelled = Box::pin(pool.allocate());
+            if step >= 1 {
+                assert!(poll_once(cancelled.as_mut()).is_pending());
+            }
+            let mut next = Box::pin(pool.allocate());
+            if behind {
+                assert!(poll_once(next.as_mut()).is_pending());
+            }
+            drop(held);
+            let mut taken = None;
+            if step == 3 {
+                // The waiter runs before being dropped: it takes the object; then the guard
+                // is what is dropped, which must pass it on too.
+                let Poll::Ready(Ok(guard)) = poll_once(cancelled.as_mut()) else {
+                    panic!("step {step}: the queued waiter was handed the object");
+                };
+                taken = Some(guard);
+            }
+            drop(cancelled);
+            drop(taken);
+            let label = format!("step {step}, waiter behind: {behind}");
+            if behind {
+                assert_eq!(pool.available(), 0, "{label}: kept for the next waiter");
+                let Poll::Ready(Ok(guard)) = poll_once(next.as_mut()) else {
+                    panic!("{label}: the next waiter has it");
+                };
+                assert_eq!(guard.value, 0, "{label}: reset");
+                drop(guard);
+            } else {
+                assert_eq!(pool.available(), 1, "{label}: back in the pool");
+                assert_eq!(pool.idle(), 1, "{label}");
+            }
+            drop(next);
+            let stats = pool.stats();
+            assert_eq!(
+                (stats.in_use, stats.waiting, stats.created),
+                (0, 0, 1),
+                "{label}"
+            );
+            assert_eq!(stats.allocations, stats.releases, "{label}");
+            assert_eq!(
+                resets.load(Ordering::SeqCst) as u64,
+                stats.releases,
+                "{label}: one reset per release, none twice"
+            );
+            assert_eq!(pool.available(), 1, "{label}");
+            assert_eq!(drops.load(Ordering::SeqCst), 0, "{label}");
+            drop(pool.try_allocate().unwrap());
+            drop(pool);
+            assert_eq!(drops.load(Ordering::SeqCst), 1, "{label}: dropped once");
+        }
+    }
+}
+
+#[test]
+fn close_while_a_waiter_holds_an_untaken_object_drops_it_once() {
+    let (pool, drops, _) = tracked_pool(1);
+    let held = pool.try_allocate().unwrap();
+    let mut waiter = Box::pin(pool.allocate());
+    let mut queued = Box::pin(pool.allocate());
+    assert!(poll_once(waiter.as_mut()).is_pending());
+    assert!(poll_once(queued.as_mut()).is_pending());
+    drop(held); // handed to `waiter`, not taken yet
+    pool.close();
+    assert!(matches!(
+        poll_once(waiter.as_mut()),
+        Poll::Ready(Err(PoolError::Closed))
+    ));
+    assert!(matches!(
+        poll_once(queued.as_mut()),
+        Poll::Ready(Err(PoolError::Closed))
+    ));
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the handed object was dropped"
+    );
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.waiting), (0, 0));
+    assert_eq!((stats.allocations, stats.releases), (1, 1));
+    drop((waiter, queued));
+    drop(pool);
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "and only once");
+}
+
+#[test]
+fn a_panicking_reset_while_a_task_waits_hands_it_a_new_object() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let fail = Arc::new(AtomicBool::new(true));
+    let (d, f) = (Arc::clone(&drops), Arc::clone(&fail));
+    let pool = AsyncPool::builder()
+        .capacity(1)
+        .factory(move || Tracked {
+            drops: Arc::clone(&d),
+            value: 0,
+        })
+        .reset_with(move |_: &mut Tracked| {
+            assert!(!f.load(Ordering::SeqCst), "reset failed on purpose");
+        })
+        .build()
+        .unwrap();
+    let mut held = pool.try_allocate().unwrap();
+    held.value = 9;
+    let mut waiter = Box::pin(pool.allocate());
+    assert!(poll_once(waiter.as_mut()).is_pending());
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(held)));
+    assert!(unwound.is_err(), "the reset's panic goes on");
+    fail.store(false, Ordering::SeqCst);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the dirty object was dropped"
+    );
+    let Poll::Ready(Ok(guard)) = poll_once(waiter.as_mut()) else {
+        panic!("the waiter was woken with the freed slot's turn");
+    };
+    assert_eq!(guard.value, 0, "a new object, not the dirty one");
+    let stats = pool.stats();
+    assert_eq!((stats.created, stats.discarded, stats.in_use), (2, 1, 1));
+    drop(guard);
+    assert_eq!((pool.available(), pool.stats().in_use), (1, 0));
+    drop(waiter);
+    drop(pool);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_detach_while_a_task_waits_hands_it_the_free_slot() {
+    let (pool, drops, _) = tracked_pool(1);
+    let held = pool.try_allocate().unwrap();
+    let mut waiter = Box::pin(pool.allocate());
+    assert!(poll_once(waiter.as_mut()).is_pending());
+    let kept = AsyncPooled::detach(held);
+    let Poll::Ready(Ok(guard)) = poll_once(waiter.as_mut()) else {
+        panic!("the waiter gets a new object in the detached one's slot");
+    };
+    assert_eq!(pool.stats().created, 2);
+    drop((guard, kept));
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the detached object, by its owner"
+    );
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.detached, pool.available()), (0, 1, 1));
+}
+
+/// Many tasks on two threads, cancelling at random points with short timeouts: no object
+/// is lent twice, none is lost, and each is dropped once in the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_cancellations_under_contention_lose_nothing() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = Arc::clone(&drops);
+    let pool = Arc::new(
+        AsyncPool::builder()
+            .capacity(3)
+            .factory(move || {
+                (
+                    Tagged::default(),
+                    Tracked {
+                        drops: Arc::clone(&d),
+                        value: 0,
+                    },
+                )
+            })
+            .reset_with(|t: &mut (Tagged, Tracked)| assert!(!t.0.held.load(Ordering::SeqCst)))
+            .build()
+            .unwrap(),
+    );
+    let tasks: Vec<_> = (0..if cfg!(miri) { 4 } else { 16u64 })
+        .map(|task| {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                for round in 0..if cfg!(miri) { 5 } else { 200u64 } {
+                    let wait = Duration::from_micros((task * 7 + round * 13) % 50);
+                    if let Ok(guard) = tokio::time::timeout(wait, pool.allocate()).await {
+                        let guard = guard.unwrap();
+                        assert!(!guard.0.held.swap(true, Ordering::SeqCst), "lent twice");
+                        tokio::task::yield_now().await;
+                        guard.0.held.store(false, Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.waiting, pool.available()), (0, 0, 3));
+    assert_eq!(stats.allocations, stats.releases);
+    assert!(stats.created <= 3);
+    let pool = Arc::into_inner(pool).unwrap();
+    drop(pool);
+    assert_eq!(drops.load(Ordering::SeqCst) as u64, stats.created);
 }
