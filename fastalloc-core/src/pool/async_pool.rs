@@ -411,7 +411,7 @@ impl<T: 'static> AsyncPool<T> {
         // If this fails (closed meanwhile, or no memory to grow) or the factory panics, the
         // permit goes back.
         let permit = ReturnPermit(self);
-        let slot = self.pool.core().allocate()?;
+        let (slot, _) = self.pool.core().allocate()?;
         std::mem::forget(permit);
         Ok(slot)
     }
@@ -476,7 +476,7 @@ impl<T: 'static> AsyncPool<T> {
         let _permit = ReturnPermit(self);
         let core = self.pool.core();
         // SAFETY: guaranteed by the caller.
-        unsafe { core.detach(slot, core.cache()) }
+        unsafe { core.detach(slot) }
     }
 }
 

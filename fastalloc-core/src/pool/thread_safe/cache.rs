@@ -98,8 +98,11 @@ impl<T> Cache<T> {
     /// Runs `f` on each of `caches` in turn, each as its only user, with
     /// one heavy barrier for all of them: each is announced, then one barrier is made, then
     /// each is entered when its owner is out of its section.
+    /// With `close`, each cache's lock is also marked closed for good during its visit, so
+    /// that its owner's [`OwnCache::try_with`] fails from then on.
     pub(crate) fn visit_all<'a>(
         caches: impl Iterator<Item = &'a Self>,
+        close: bool,
         mut f: impl FnMut(&mut CacheInner<T>),
     ) where
         T: 'a,
@@ -109,9 +112,12 @@ impl<T> Cache<T> {
         // One `membarrier` serves every lock (it is a fence on this thread too).
         barrier::heavy(requests.iter().all(|(_, cache)| cache.lock.fenced()));
         for (request, cache) in requests {
-            let _visit = request.admit();
+            let visit = request.admit();
             // SAFETY: the visit excludes the owner and every other visitor until it ends.
             cache.inner.with_mut(|inner| f(unsafe { &mut *inner }));
+            if close {
+                visit.close();
+            }
         }
     }
 
@@ -151,6 +157,28 @@ impl<'a, T> OwnCache<'a, T> {
             cache,
             _this_thread: PhantomData,
         }
+    }
+
+    /// [`with`](Self::with)'s fast path alone: `None`, without running `f`, when the cache is
+    /// being visited, fenced, shared or closed (see [`BiasedLock::try_with_owner`]).
+    #[inline]
+    pub(crate) fn try_with<R>(self, f: impl FnOnce(&mut CacheInner<T>) -> R) -> Option<R> {
+        // SAFETY: as in `with`.
+        unsafe {
+            self.cache
+                .lock
+                .try_with_owner(|| self.cache.inner.with_mut(|inner| f(&mut *inner)))
+        }
+    }
+
+    /// Whether the pool's `close` marked the cache closed.
+    pub(crate) fn is_closed(self) -> bool {
+        self.cache.lock.is_closed()
+    }
+
+    /// The cache itself, to keep in a guard that stays on this thread (see `SharedHome`).
+    pub(crate) fn cache(self) -> &'a Cache<T> {
+        self.cache
     }
 
     /// Runs `f` with the cache to itself. `f` must not run user code (a visitor may be

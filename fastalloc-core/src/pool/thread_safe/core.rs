@@ -30,14 +30,16 @@ pub(crate) struct SharedCore<T> {
 
 /// Why a release left its fast path (see `SharedCore::release`).
 enum Rare {
-    /// The pool was closed: the object is dropped, not reset.
-    Closed,
+    /// The pool was closed (the object is dropped, not reset), or the thread is exiting (the
+    /// object goes to the exiting threads' cache).
+    ClosedOrExiting,
     /// The reset panicked: the object is dropped and the panic goes on.
     ResetPanicked(Panic),
-    /// The object was reset but the cache is full: a batch goes to the depot first.
-    Full,
-    /// The object was reset and kept, but the pool was closed meanwhile: the cache is emptied.
-    ClosedMeanwhile,
+    /// The object was reset but not kept on the fast path: the cache is full (a batch goes to
+    /// the depot first), or its fast path was not open (a visitor was there, or the cache is
+    /// fenced, shared, or closed, and then the object is dropped). One case, not two: each
+    /// branch counts against the inlining of the guard's drop.
+    NotKept,
 }
 
 impl<T> SharedCore<T> {
@@ -86,7 +88,7 @@ impl<T> SharedCore<T> {
     pub(crate) fn close(&self) {
         self.env.closed.store(true, Ordering::Release);
         let mut depot = self.depot.lock();
-        Cache::visit_all(self.all_caches(), |inner| inner.spill(&mut depot, 0));
+        Cache::visit_all(self.all_caches(), true, |inner| inner.spill(&mut depot, 0));
         let taken = depot.slab.take_all_idle();
         // They are outside the depot while being dropped; `vacate` counts each back in.
         depot.outside += taken.len();
@@ -110,7 +112,7 @@ impl<T> SharedCore<T> {
             ..PoolStats::default()
         };
         let (mut allocations, mut returns, mut detached, mut built) = (0u64, 0, 0, 0);
-        Cache::visit_all(self.all_caches(), |inner| {
+        Cache::visit_all(self.all_caches(), false, |inner| {
             let c = &inner.counters;
             stats.idle += inner.items.len();
             allocations += c.allocations.get();
@@ -161,7 +163,12 @@ impl<T: 'static> SharedCore<T> {
             let made = self.caches.get_or_try(number, || {
                 Ok::<_, ()>(Cache::new(2 * self.batch, self.no_membarrier))
             });
-            made.unwrap_or_else(|()| unreachable!("making a cache cannot fail"))
+            let made = made.unwrap_or_else(|()| unreachable!("making a cache cannot fail"));
+            // A cache made after `close` is closed too (releases into it must drop, not keep).
+            if self.env.is_closed() {
+                Cache::visit_all(std::iter::once(made), true, |_| {});
+            }
+            made
         };
         // SAFETY: the cache of the calling thread's number, and the thread is not exiting
         // (`current` said so): the thread owns it until its exit frees the number.
@@ -206,7 +213,7 @@ impl<T: 'static> SharedCore<T> {
 
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
-    pub(crate) fn allocate(&self) -> Result<Slot<T>, PoolError> {
+    pub(crate) fn allocate(&self) -> Result<(Slot<T>, OwnCache<'_, T>), PoolError> {
         if self.env.is_closed() {
             return Err(PoolError::Closed);
         }
@@ -221,7 +228,7 @@ impl<T: 'static> SharedCore<T> {
             None => self.allocate_slow(cache)?,
         };
         self.env.hooks.lend(slot);
-        Ok(slot)
+        Ok((slot, cache))
     }
 
     #[cold]
@@ -252,7 +259,7 @@ impl<T: 'static> SharedCore<T> {
         }
         // Every slot is built and none is idle in the depot: gather the idle objects parked
         // in every thread's cache (the depot lock keeps them from moving back meanwhile).
-        Cache::visit_all(self.all_caches(), |inner| inner.spill(&mut depot, 0));
+        Cache::visit_all(self.all_caches(), false, |inner| inner.spill(&mut depot, 0));
         if let Some(slot) = self.refill(&mut depot, cache) {
             return Ok(slot);
         }
@@ -283,29 +290,62 @@ impl<T: 'static> SharedCore<T> {
         Some(first)
     }
 
-    /// Takes back a lent object into `cache`.
-    ///
-    /// Only the common case is here: every other one leaves through a single call to
-    /// [`release_rare`](Self::release_rare), which keeps this small enough for the compiler to
-    /// inline into the guard's drop.
+    /// Takes back a lent object into `cache`, the calling thread's own.
     ///
     /// # Safety
     ///
     /// `slot` must have been lent by this pool and not released or detached since; the caller
     /// gives up all access to it.
     #[inline]
-    pub(crate) unsafe fn release(&self, mut slot: Slot<T>, cache: OwnCache<'_, T>) {
+    pub(crate) unsafe fn release(&self, slot: Slot<T>, cache: OwnCache<'_, T>) {
+        // SAFETY: forwarded from the caller; `cache` is owned by this thread.
+        unsafe { self.release_into(slot, cache.cache(), false) };
+    }
+
+    /// Takes back a lent object into `cache`, which this thread got from [`cache`](Self::cache)
+    /// earlier (a guard that stays on its thread keeps it), or into the exiting threads' cache
+    /// if this thread's exit has begun since (its cache may then soon belong to a new thread
+    /// with the same number).
+    ///
+    /// # Safety
+    ///
+    /// As for [`release`](Self::release), and `cache` came from `cache` on this thread.
+    #[inline]
+    pub(crate) unsafe fn release_kept(&self, slot: Slot<T>, cache: &Cache<T>) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.release_into(slot, cache, true) };
+    }
+
+    /// Both releases. Only the common case is here: every other one leaves through a single
+    /// call to [`release_rare`](Self::release_rare), which keeps this small enough for the
+    /// compiler to inline into the guard's drop (issue 16: every test and branch here counts
+    /// against LLVM's inlining threshold).
+    ///
+    /// # Safety
+    ///
+    /// As for [`release_kept`](Self::release_kept); without `exiting_check`, the caller knows
+    /// that `cache` is owned by this thread.
+    #[inline]
+    unsafe fn release_into(&self, mut slot: Slot<T>, cache: &Cache<T>, exiting_check: bool) {
         let rare = 'fast: {
-            if self.env.is_closed() {
-                break 'fast Rare::Closed;
+            // One test for both rare cases before the reset.
+            if self.env.is_closed() | (exiting_check && per_thread::is_exiting()) {
+                break 'fast Rare::ClosedOrExiting;
             }
+            // SAFETY: `cache` came from `cache` on this thread, whose exit has not begun
+            // (checked above, or known to the caller), so the thread still owns it.
+            let cache = unsafe { OwnCache::new(cache) };
             self.env.hooks.give_back(slot);
             // SAFETY: the slot holds a constructed object the caller no longer uses; it is
             // listed nowhere while lent, so this is the only reference.
             if let Err(panic) = (self.env.hooks.reset)(unsafe { slot.as_mut() }) {
                 break 'fast Rare::ResetPanicked(panic);
             }
-            let kept = cache.with(|inner| {
+            // A pool closed since the test above (by another thread, or by the reset) is
+            // learnt of here: `close` marks every cache closed during its visit, which either
+            // comes after this section, and takes the object with the rest, or before it, and
+            // then this fails; so no second test of the flag is needed.
+            let kept = cache.try_with(|inner| {
                 if inner.items.len() == inner.items.capacity() {
                     return false;
                 }
@@ -313,14 +353,8 @@ impl<T: 'static> SharedCore<T> {
                 inner.counters.on_release();
                 true
             });
-            if !kept {
-                break 'fast Rare::Full;
-            }
-            // `close` (by another thread, or by the reset itself) may have emptied this cache
-            // just before the push above; it set the flag before taking the cache's lock, so
-            // this load sees it.
-            if self.env.is_closed() {
-                break 'fast Rare::ClosedMeanwhile;
+            if kept != Some(true) {
+                break 'fast Rare::NotKept;
             }
             return;
         };
@@ -335,27 +369,54 @@ impl<T: 'static> SharedCore<T> {
     /// As for [`release`](Self::release); `rare` says how far the release went.
     #[cold]
     #[inline(never)]
-    unsafe fn release_rare(&self, slot: Slot<T>, cache: OwnCache<'_, T>, rare: Rare) {
-        match rare {
-            Rare::Closed => {
-                self.env.hooks.give_back(slot);
-                cache.with(|inner| inner.counters.on_release());
-                // SAFETY: the caller hands over a lent, constructed object.
-                unsafe { slot.discard(self) };
+    unsafe fn release_rare(&self, slot: Slot<T>, cache: &Cache<T>, rare: Rare) {
+        if let Rare::ClosedOrExiting = rare {
+            // This thread's cache, found again: the exiting threads' one if it is exiting.
+            let cache = self.cache();
+            if !self.env.is_closed() {
+                // SAFETY: forwarded from the caller; `cache` is this thread's.
+                return unsafe { self.release_into(slot, cache.cache(), false) };
             }
+            self.env.hooks.give_back(slot);
+            cache.with(|inner| inner.counters.on_release());
+            // SAFETY: the caller hands over a lent, constructed object.
+            unsafe { slot.discard(self) };
+            return;
+        }
+        // SAFETY: the fast path found the thread not exiting (or the caller knew it), and it
+        // cannot have started since: the thread still owns `cache`.
+        let cache = unsafe { OwnCache::new(cache) };
+        match rare {
+            Rare::ClosedOrExiting => unreachable!("handled above"),
             Rare::ResetPanicked(panic) => {
                 cache.with(|inner| inner.counters.on_release());
                 // SAFETY: the object is lent to no one and listed nowhere.
                 unsafe { slot.discard(self) };
                 std::panic::resume_unwind(panic)
             }
-            Rare::Full => {
-                self.release_slow(slot, cache);
-                if self.env.is_closed() {
-                    self.discard_cached(cache);
+            Rare::NotKept if cache.is_closed() => {
+                cache.with(|inner| inner.counters.on_release());
+                // SAFETY: the object is reset, lent to no one and listed nowhere.
+                unsafe { slot.discard(self) };
+            }
+            Rare::NotKept => {
+                let kept = cache.with(|inner| {
+                    if inner.items.len() == inner.items.capacity() {
+                        return false;
+                    }
+                    inner.items.push(slot);
+                    inner.counters.on_release();
+                    true
+                });
+                if !kept {
+                    self.release_slow(slot, cache);
                 }
             }
-            Rare::ClosedMeanwhile => self.discard_cached(cache),
+        }
+        // `close` (on another thread, or by the reset itself) may have run since the fast
+        // path failed, with its visit before the push above: drop what the cache holds.
+        if self.env.is_closed() {
+            self.discard_cached(cache);
         }
     }
 
@@ -403,7 +464,8 @@ impl<T: 'static> SharedCore<T> {
     /// # Safety
     ///
     /// As for [`release`](Self::release).
-    pub(crate) unsafe fn detach(&self, slot: Slot<T>, cache: OwnCache<'_, T>) -> T {
+    pub(crate) unsafe fn detach(&self, slot: Slot<T>) -> T {
+        let cache = self.cache();
         // SAFETY: the caller hands over a constructed object; the slot is empty afterwards.
         let value = unsafe { slot.take() };
         self.env.hooks.give_back(slot);

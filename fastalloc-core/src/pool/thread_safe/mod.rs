@@ -29,6 +29,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+pub(crate) use self::cache::Cache;
 pub(crate) use self::core::SharedCore;
 use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
 use crate::config::{Config, Kind};
@@ -157,8 +158,11 @@ impl<T: 'static> ThreadSafePool<T> {
     #[inline]
     #[cfg_attr(feature = "sanitizer", track_caller)]
     pub fn allocate(&self) -> Result<SharedPooled<'_, T>, PoolError> {
-        let slot = self.core.allocate()?;
-        Ok(SharedPooled::new(slot, SharedHome::new(&self.core)))
+        let (slot, cache) = self.core.allocate()?;
+        Ok(SharedPooled::new(
+            slot,
+            SharedHome::new(&self.core, cache.cache()),
+        ))
     }
 
     /// Like [`allocate`](Self::allocate), but the guard keeps the pool alive through the `Arc`
@@ -169,7 +173,7 @@ impl<T: 'static> ThreadSafePool<T> {
     /// As for [`allocate`](Self::allocate).
     #[cfg_attr(feature = "sanitizer", track_caller)]
     pub fn allocate_owned(self: &Arc<Self>) -> Result<OwnedPooled<T>, PoolError> {
-        let slot = self.core.allocate()?;
+        let (slot, _) = self.core.allocate()?;
         Ok(OwnedPooled::new(slot, Arc::clone(self)))
     }
 }
@@ -228,20 +232,22 @@ impl<T> fmt::Debug for ThreadSafePool<T> {
     }
 }
 
-/// What a [`SharedPooled`] guard holds: the pool's engine. The object goes back to the cache
-/// of the thread that took it (the guard stays on that thread), found again on release: after
-/// the thread's exit began, that cache may belong to a new thread with the same number, and
-/// the object must go to the exiting threads' cache instead.
+/// What a [`SharedPooled`] guard holds: the pool's engine and the cache of the thread that
+/// took the object, where it goes back (the guard stays on that thread; once the thread's
+/// exit has begun, the object goes to the exiting threads' cache instead, see
+/// `SharedCore::release_kept`).
 pub struct SharedHome<'a, T> {
     core: &'a SharedCore<T>,
+    cache: &'a Cache<T>,
     /// The object goes back to this thread's cache: the guard must not be `Send`.
     _this_thread: StaysOnItsThread,
 }
 
 impl<'a, T> SharedHome<'a, T> {
-    fn new(core: &'a SharedCore<T>) -> Self {
+    fn new(core: &'a SharedCore<T>, cache: &'a Cache<T>) -> Self {
         Self {
             core,
+            cache,
             _this_thread: PhantomData,
         }
     }
@@ -258,13 +264,14 @@ impl<'a, T: 'static> crate::guard::GuardKind<'a, T> for kind::Shared {
 impl<T: 'static> Home<T> for SharedHome<'_, T> {
     #[inline]
     unsafe fn release(&self, slot: Slot<T>) {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.core.release(slot, self.core.cache()) };
+        // SAFETY: forwarded from the caller; `cache` came from `SharedCore::cache` on this
+        // thread (the guard cannot leave it).
+        unsafe { self.core.release_kept(slot, self.cache) };
     }
 
     unsafe fn detach(&self, slot: Slot<T>) -> T {
         // SAFETY: forwarded from the caller.
-        unsafe { self.core.detach(slot, self.core.cache()) }
+        unsafe { self.core.detach(slot) }
     }
 }
 
@@ -285,6 +292,6 @@ impl<T: 'static> Home<T> for Arc<ThreadSafePool<T>> {
     unsafe fn detach(&self, slot: Slot<T>) -> T {
         let core = self.core();
         // SAFETY: forwarded from the caller.
-        unsafe { core.detach(slot, core.cache()) }
+        unsafe { core.detach(slot) }
     }
 }
