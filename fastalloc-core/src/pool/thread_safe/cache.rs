@@ -196,6 +196,18 @@ impl<'a, T> OwnCache<'a, T> {
 }
 
 impl<T> CacheInner<T> {
+    /// Keeps a released object if there is room, counting the release; whether it was kept
+    /// (the release's fast path and its cold path both use it).
+    #[inline]
+    pub(crate) fn keep(&mut self, slot: Slot<T>) -> bool {
+        if self.items.len() == self.items.capacity() {
+            return false;
+        }
+        self.items.push(slot);
+        self.counters.on_release();
+        true
+    }
+
     /// Moves the idle objects past the first `keep` into the depot (every one for `keep` 0).
     pub(crate) fn spill(&mut self, depot: &mut Depot<T>, keep: usize) {
         let keep = keep.min(self.items.len());

@@ -345,14 +345,7 @@ impl<T: 'static> SharedCore<T> {
             // learnt of here: `close` marks every cache closed during its visit, which either
             // comes after this section, and takes the object with the rest, or before it, and
             // then this fails; so no second test of the flag is needed.
-            let kept = cache.try_with(|inner| {
-                if inner.items.len() == inner.items.capacity() {
-                    return false;
-                }
-                inner.items.push(slot);
-                inner.counters.on_release();
-                true
-            });
+            let kept = cache.try_with(|inner| inner.keep(slot));
             if kept != Some(true) {
                 break 'fast Rare::NotKept;
             }
@@ -400,14 +393,7 @@ impl<T: 'static> SharedCore<T> {
                 unsafe { slot.discard(self) };
             }
             Rare::NotKept => {
-                let kept = cache.with(|inner| {
-                    if inner.items.len() == inner.items.capacity() {
-                        return false;
-                    }
-                    inner.items.push(slot);
-                    inner.counters.on_release();
-                    true
-                });
+                let kept = cache.with(|inner| inner.keep(slot));
                 if !kept {
                     self.release_slow(slot, cache);
                 }
