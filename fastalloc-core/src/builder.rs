@@ -8,19 +8,34 @@ use crate::reset::Reset;
 
 /// A boxed factory: builds one fresh object.
 pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
-/// A boxed reset: returns one object to its fresh state. It catches its own panic and hands
-/// back the payload, so that the pool's release path (inlined at every guard's end of scope)
-/// needs no unwinding cleanup: on `Err` the pool drops the object and resumes the panic.
-pub(crate) type Resetter<T> = Box<dyn Fn(&mut T) -> std::thread::Result<()> + Send + Sync>;
+/// A boxed reset: returns one object to its fresh state and says whether to keep it
+/// ([`Reset::reusable`], the builder's `retain_if`). It catches its own panic and hands back
+/// the payload, so that the pool's release path (inlined at every guard's end of scope) needs
+/// no unwinding cleanup: on `Err` the pool drops the object, and resumes the panic if any.
+pub(crate) type Resetter<T> = Box<dyn Fn(&mut T) -> Result<(), Refusal> + Send + Sync>;
 
 /// The payload of a caught panic, to be resumed.
 pub(crate) type Panic = Box<dyn std::any::Any + Send>;
 
-/// Wraps `reset` into a [`Resetter`].
-pub(crate) fn catching<T>(reset: impl Fn(&mut T) + Send + Sync + 'static) -> Resetter<T> {
+/// Why a reset object is not kept: the reset or the check panicked (the payload), or the
+/// object is not reusable (`None`). An `Option` of a box, so that `Result<(), Refusal>` is two
+/// words, returned in registers, and the release tests one of them: the same cost as before
+/// objects could be refused.
+pub(crate) type Refusal = Option<Panic>;
+
+/// Wraps `reset` (which says whether the object is worth keeping) into a [`Resetter`]. When
+/// `reset` always says yes (the default [`Reset::reusable`], no `retain_if`), the check
+/// compiles away inside the one boxed closure.
+pub(crate) fn catching<T>(reset: impl Fn(&mut T) -> bool + Send + Sync + 'static) -> Resetter<T> {
     // `AssertUnwindSafe`: after a panic the object is dropped, never reused, and the panic
     // goes on (see `LocalCore::release`).
-    Box::new(move |value| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reset(value))))
+    Box::new(move |value| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reset(value))) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(None),
+            Err(panic) => Err(Some(panic)),
+        }
+    })
 }
 
 /// How a pool builds and resets its objects.
@@ -164,15 +179,57 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
         }
     }
 
-    /// Resets returned objects with `reset` instead of their `Reset` impl.
-    pub fn reset_with<G>(self, reset: G) -> PoolBuilder<P, F, WithReset<P::Item>>
+    /// Resets returned objects with `reset` instead of their `Reset` impl (whose
+    /// [`reusable`](Reset::reusable) is then not asked either: use
+    /// [`retain_if`](Self::retain_if)).
+    pub fn reset_with<G>(self, reset: G) -> PoolBuilder<P, F, WithReset<G>>
     where
         G: Fn(&mut P::Item) + Send + Sync + 'static,
     {
         PoolBuilder {
             settings: self.settings,
             factory: self.factory,
-            reset: WithReset(catching(reset)),
+            reset: WithReset(reset),
+            _pool: PhantomData,
+        }
+    }
+
+    /// Keeps a returned object only if `retain` says so, asked right after the reset (and
+    /// after [`Reset::reusable`]): otherwise the object is dropped, counted in
+    /// `PoolStats::discarded`, and its slot is refilled by the factory when next needed. For
+    /// types you do not own, where you cannot override `reusable`. Calling it again adds a
+    /// second condition.
+    ///
+    /// A `retain` that panics is treated like a panicking reset: the object is dropped and
+    /// the panic goes on from the guard's drop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fastalloc_core::FixedPool;
+    ///
+    /// // Keep buffers of up to 64 KiB; give larger ones back to the allocator.
+    /// let pool = FixedPool::<Vec<u8>>::builder()
+    ///     .capacity(8)
+    ///     .retain_if(|buffer: &Vec<u8>| buffer.capacity() <= 64 * 1024)
+    ///     .build()
+    ///     .unwrap();
+    /// let mut buffer = pool.allocate().unwrap();
+    /// buffer.reserve(1 << 20);
+    /// drop(buffer);
+    /// assert_eq!((pool.idle(), pool.stats().discarded), (0, 1));
+    /// ```
+    pub fn retain_if<G>(self, retain: G) -> PoolBuilder<P, F, RetainIf<R, G>>
+    where
+        G: Fn(&P::Item) -> bool + Send + Sync + 'static,
+    {
+        PoolBuilder {
+            settings: self.settings,
+            factory: self.factory,
+            reset: RetainIf {
+                reset: self.reset,
+                retain,
+            },
             _pool: PhantomData,
         }
     }
@@ -182,9 +239,10 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
         F: FactorySource<P::Item>,
         R: ResetSource<P::Item>,
     {
+        let reset = self.reset;
         let hooks = Hooks {
             factory: self.factory.into_factory(),
-            reset: self.reset.into_reset(),
+            reset: catching(move |value| reset.reset_and_check(value)),
             #[cfg(feature = "sanitizer")]
             loans: crate::sanitizer::Loans::new(std::any::type_name::<P>()),
         };
@@ -217,7 +275,13 @@ pub struct UseReset;
 pub struct WithFactory<T>(Factory<T>);
 
 /// Builder state: objects are reset by a closure.
-pub struct WithReset<T>(Resetter<T>);
+pub struct WithReset<G>(G);
+
+/// Builder state: objects are reset by `R`, then kept only if a predicate says so.
+pub struct RetainIf<R, G> {
+    reset: R,
+    retain: G,
+}
 
 impl<T> fmt::Debug for WithFactory<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -225,9 +289,17 @@ impl<T> fmt::Debug for WithFactory<T> {
     }
 }
 
-impl<T> fmt::Debug for WithReset<T> {
+impl<G> fmt::Debug for WithReset<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("WithReset(..)")
+    }
+}
+
+impl<R: fmt::Debug, G> fmt::Debug for RetainIf<R, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetainIf")
+            .field("reset", &self.reset)
+            .finish_non_exhaustive()
     }
 }
 
@@ -256,26 +328,42 @@ impl<T> FactorySource<T> for WithFactory<T> {
 }
 
 /// Where a builder gets its reset: the `Reset` impl ([`UseReset`]) or a closure
-/// ([`WithReset`]).
+/// ([`WithReset`]), and whether to keep the object ([`RetainIf`]).
 #[diagnostic::on_unimplemented(
     message = "the pool cannot reset a `{T}`: it does not implement `Reset` and no reset \
                closure was given",
     label = "`{T}` needs `Reset` or a `.reset_with(...)`",
     note = "derive `Reset` for `{T}`, or call `.reset_with(|value| ...)` on the builder"
 )]
-pub trait ResetSource<T> {
+pub trait ResetSource<T>: Send + Sync + 'static {
+    /// Resets `value` and says whether to keep it.
     #[doc(hidden)]
-    fn into_reset(self) -> Resetter<T>;
+    fn reset_and_check(&self, value: &mut T) -> bool;
 }
 
-impl<T: Reset + 'static> ResetSource<T> for UseReset {
-    fn into_reset(self) -> Resetter<T> {
-        catching(T::reset)
+impl<T: Reset> ResetSource<T> for UseReset {
+    #[inline]
+    fn reset_and_check(&self, value: &mut T) -> bool {
+        value.reset();
+        value.reusable()
     }
 }
 
-impl<T> ResetSource<T> for WithReset<T> {
-    fn into_reset(self) -> Resetter<T> {
-        self.0
+impl<T, G: Fn(&mut T) + Send + Sync + 'static> ResetSource<T> for WithReset<G> {
+    #[inline]
+    fn reset_and_check(&self, value: &mut T) -> bool {
+        (self.0)(value);
+        true
+    }
+}
+
+impl<T, R, G> ResetSource<T> for RetainIf<R, G>
+where
+    R: ResetSource<T>,
+    G: Fn(&T) -> bool + Send + Sync + 'static,
+{
+    #[inline]
+    fn reset_and_check(&self, value: &mut T) -> bool {
+        self.reset.reset_and_check(value) && (self.retain)(value)
     }
 }

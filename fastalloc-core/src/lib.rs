@@ -51,7 +51,8 @@ mod sync;
 mod tests;
 
 pub use builder::{
-    FactorySource, PoolBuilder, PoolKind, ResetSource, UseDefault, UseReset, WithFactory, WithReset,
+    FactorySource, PoolBuilder, PoolKind, ResetSource, RetainIf, UseDefault, UseReset, WithFactory,
+    WithReset,
 };
 pub use config::Growth;
 // For the code `#[pooled]` generates (through `fastalloc::__private`); not public API.
@@ -64,7 +65,7 @@ pub use guard::{AsyncPooled, OwnedAsyncPooled};
 #[cfg(feature = "async")]
 pub use pool::AsyncPool;
 pub use pool::{FixedPool, GrowingPool, ThreadLocalPool, ThreadSafePool};
-pub use reset::Reset;
+pub use reset::{Capacity, Reset};
 pub use stats::PoolStats;
 
 /// Everything a user of pools needs, for `use fastalloc_core::prelude::*`.

@@ -35,6 +35,97 @@ use std::hash::BuildHasher;
 pub trait Reset {
     /// Returns `self` to its fresh state, keeping allocated capacity.
     fn reset(&mut self);
+
+    /// Whether the object, just reset, is worth keeping for the next user. A pool asks right
+    /// after [`reset`](Self::reset); on `false` it drops the object instead of keeping it
+    /// (counted in `PoolStats::discarded`), and its slot is filled by a fresh object from the
+    /// factory when next needed.
+    ///
+    /// The default keeps every object, and costs nothing: the pool's check of it compiles
+    /// away. Override it to refuse objects that grew too large, so that one oversized request
+    /// does not pin its memory for the life of the pool. `#[derive(Reset)]` generates it from
+    /// `#[reset(max_capacity = N)]` fields and from the fields' own `reusable`.
+    ///
+    /// If it panics, the pool drops the object (counted as discarded) and the panic goes on
+    /// from the guard's drop, as for a panicking `reset`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fastalloc_core::{FixedPool, Reset};
+    ///
+    /// #[derive(Default)]
+    /// struct Body(Vec<u8>);
+    ///
+    /// impl Reset for Body {
+    ///     fn reset(&mut self) {
+    ///         self.0.clear();
+    ///     }
+    ///     fn reusable(&self) -> bool {
+    ///         self.0.capacity() <= 64 * 1024 // give back anything above 64 KiB
+    ///     }
+    /// }
+    ///
+    /// let pool: FixedPool<Body> = FixedPool::new(4).unwrap();
+    /// let mut body = pool.allocate().unwrap();
+    /// body.0.resize(1 << 20, 0); // one huge request
+    /// drop(body);
+    /// assert_eq!(pool.stats().discarded, 1);
+    /// assert_eq!(pool.idle(), 0); // the megabyte went back to the allocator
+    /// ```
+    #[inline]
+    fn reusable(&self) -> bool {
+        true
+    }
+}
+
+/// A container whose reserved memory can be measured: what `#[reset(max_capacity = N)]`
+/// compares with `N` after the reset.
+///
+/// Implemented for the standard collections that keep capacity when cleared; implement it for
+/// your own container types to use them with `max_capacity`.
+#[diagnostic::on_unimplemented(
+    message = "`#[reset(max_capacity = ...)]` needs the capacity of `{Self}`, which does not \
+               implement `fastalloc::Capacity`",
+    label = "this field has no capacity to measure",
+    note = "`max_capacity` works on `Vec`, `String`, `VecDeque`, `HashMap`, `HashSet`, \
+            `BinaryHeap`, `OsString` and `PathBuf`; implement `fastalloc::Capacity` for other \
+            containers"
+)]
+pub trait Capacity {
+    /// How many elements (bytes for strings) fit without reallocating.
+    fn capacity(&self) -> usize;
+}
+
+macro_rules! capacity_of {
+    ($({$($gen:tt)*} $ty:ty),* $(,)?) => {
+        $(
+            impl<$($gen)*> Capacity for $ty {
+                #[inline]
+                fn capacity(&self) -> usize {
+                    <$ty>::capacity(self)
+                }
+            }
+        )*
+    };
+}
+
+capacity_of! {
+    {} String,
+    {T} Vec<T>,
+    {T} VecDeque<T>,
+    {T} BinaryHeap<T>,
+    {K, V, S} HashMap<K, V, S>,
+    {T, S} HashSet<T, S>,
+    {} std::ffi::OsString,
+    {} std::path::PathBuf,
+}
+
+impl<T: Capacity + ?Sized> Capacity for Box<T> {
+    #[inline]
+    fn capacity(&self) -> usize {
+        (**self).capacity()
+    }
 }
 
 macro_rules! reset_to {
@@ -99,6 +190,11 @@ impl<T: Reset + ?Sized> Reset for Box<T> {
     fn reset(&mut self) {
         (**self).reset();
     }
+
+    #[inline]
+    fn reusable(&self) -> bool {
+        (**self).reusable()
+    }
 }
 
 impl<T: Reset> Reset for [T] {
@@ -108,12 +204,22 @@ impl<T: Reset> Reset for [T] {
             item.reset();
         }
     }
+
+    #[inline]
+    fn reusable(&self) -> bool {
+        self.iter().all(T::reusable)
+    }
 }
 
 impl<T: Reset, const N: usize> Reset for [T; N] {
     #[inline]
     fn reset(&mut self) {
         self.as_mut_slice().reset();
+    }
+
+    #[inline]
+    fn reusable(&self) -> bool {
+        self.as_slice().reusable()
     }
 }
 
@@ -125,12 +231,23 @@ where
     fn reset(&mut self) {
         self.get_mut().reset();
     }
+
+    #[inline]
+    fn reusable(&self) -> bool {
+        self.get().reusable()
+    }
 }
 
 impl<T: Reset + ?Sized> Reset for std::cell::RefCell<T> {
     #[inline]
     fn reset(&mut self) {
         self.get_mut().reset();
+    }
+
+    /// Asks the value inside, unless it is borrowed mutably right now (then `true`).
+    #[inline]
+    fn reusable(&self) -> bool {
+        self.try_borrow().map_or(true, |value| value.reusable())
     }
 }
 
@@ -143,6 +260,16 @@ impl<T: Reset + ?Sized> Reset for std::sync::Mutex<T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .reset();
     }
+
+    /// Asks the value inside (poisoned or not), unless it is locked right now (then `true`).
+    #[inline]
+    fn reusable(&self) -> bool {
+        match self.try_lock() {
+            Ok(value) => value.reusable(),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner().reusable(),
+            Err(std::sync::TryLockError::WouldBlock) => true,
+        }
+    }
 }
 
 impl<T: Reset + ?Sized> Reset for std::sync::RwLock<T> {
@@ -151,6 +278,16 @@ impl<T: Reset + ?Sized> Reset for std::sync::RwLock<T> {
         self.get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .reset();
+    }
+
+    /// Asks the value inside (poisoned or not), unless it is locked right now (then `true`).
+    #[inline]
+    fn reusable(&self) -> bool {
+        match self.try_read() {
+            Ok(value) => value.reusable(),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner().reusable(),
+            Err(std::sync::TryLockError::WouldBlock) => true,
+        }
     }
 }
 
@@ -163,6 +300,11 @@ impl<T: Reset> Reset for std::num::Wrapping<T> {
     #[inline]
     fn reset(&mut self) {
         self.0.reset();
+    }
+
+    #[inline]
+    fn reusable(&self) -> bool {
+        self.0.reusable()
     }
 }
 
@@ -179,6 +321,11 @@ macro_rules! reset_tuple {
             #[inline]
             fn reset(&mut self) {
                 $(self.$idx.reset();)+
+            }
+
+            #[inline]
+            fn reusable(&self) -> bool {
+                $(self.$idx.reusable())&&+
             }
         }
     };

@@ -451,18 +451,20 @@ impl<T: 'static> AsyncPool<T> {
         // SAFETY: guaranteed by the caller: the object is lent to no one else now.
         match (core.env.hooks.reset)(unsafe { slot.as_mut() }) {
             Ok(()) => self.pass_on(Ticket::Object(slot)),
-            Err(panic) => {
+            Err(refusal) => {
                 {
-                    // The object is dropped, as the pool drops one whose reset panicked; its
-                    // slot is free, so its permit goes on (to a waiter, which builds a new
-                    // object), even if the drop panics too.
+                    // The object is dropped, as the pool drops one it refuses; its slot is
+                    // free, so its permit goes on (to a waiter, which builds a new object),
+                    // even if the drop panics too.
                     let _permit = ReturnPermit(self);
                     core.env.hooks.give_back(slot);
                     self.returned.fetch_add(1, Ordering::Relaxed);
                     // SAFETY: the object is lent to no one and listed nowhere.
                     unsafe { slot.discard(core) };
                 }
-                std::panic::resume_unwind(panic);
+                if let Some(panic) = refusal {
+                    std::panic::resume_unwind(panic);
+                }
             }
         }
     }

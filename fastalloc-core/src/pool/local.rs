@@ -6,7 +6,7 @@
 
 use std::cell::{Cell, UnsafeCell};
 
-use crate::builder::Hooks;
+use crate::builder::{Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, GuardKind, Home};
@@ -203,7 +203,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     }
 
     /// Takes back a lent object: resets it and makes it idle, or drops it if the pool is
-    /// closed or the reset panics (then the panic continues).
+    /// closed, the object is not reusable, or the reset panics (then the panic continues).
     ///
     /// Only the common case is here, small enough to be inlined into a guard's drop; the rest
     /// is in cold functions.
@@ -246,19 +246,19 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         }
     }
 
-    /// After the reset of the object in `slot`: the reset panicked (`reset` holds the panic),
-    /// or it closed the pool. Either way the object is dropped, not kept, and a panic is
-    /// resumed.
+    /// After the reset of the object in `slot`: the object was refused (the reset or the
+    /// `reusable` check panicked, or it is not reusable), or the reset closed the pool. Either
+    /// way the object is dropped, not kept, and a panic is resumed.
     ///
     /// # Safety
     ///
     /// As for [`Slot::discard`].
     #[cold]
     #[inline(never)]
-    unsafe fn reset_failed_or_closed(&self, slot: Slot<T>, reset: std::thread::Result<()>) {
+    unsafe fn reset_failed_or_closed(&self, slot: Slot<T>, reset: Result<(), Refusal>) {
         // SAFETY: guaranteed by the caller.
         unsafe { slot.discard(self) };
-        if let Err(panic) = reset {
+        if let Err(Some(panic)) = reset {
             std::panic::resume_unwind(panic);
         }
     }

@@ -1,7 +1,7 @@
 //! [`SharedCore`]: the engine of a `ThreadSafePool` (see the module above for the design).
 
 use super::cache::{Cache, Depot, OwnCache};
-use crate::builder::{Hooks, Panic};
+use crate::builder::{Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::per_thread::{self, ExitHook, Table};
@@ -33,8 +33,9 @@ enum Rare {
     /// The pool was closed (the object is dropped, not reset), or the thread is exiting (the
     /// object goes to the exiting threads' cache).
     ClosedOrExiting,
-    /// The reset panicked: the object is dropped and the panic goes on.
-    ResetPanicked(Panic),
+    /// The object was reset but refused: not reusable, or the reset or the check panicked
+    /// (the payload). It is dropped, and a panic goes on.
+    Refused(Refusal),
     /// The object was reset but not kept on the fast path: the cache is full (a batch goes to
     /// the depot first), or its fast path was not open (a visitor was there, or the cache is
     /// fenced, shared, or closed, and then the object is dropped). One case, not two: each
@@ -338,8 +339,8 @@ impl<T: 'static> SharedCore<T> {
             self.env.hooks.give_back(slot);
             // SAFETY: the slot holds a constructed object the caller no longer uses; it is
             // listed nowhere while lent, so this is the only reference.
-            if let Err(panic) = (self.env.hooks.reset)(unsafe { slot.as_mut() }) {
-                break 'fast Rare::ResetPanicked(panic);
+            if let Err(refusal) = (self.env.hooks.reset)(unsafe { slot.as_mut() }) {
+                break 'fast Rare::Refused(refusal);
             }
             // A pool closed since the test above (by another thread, or by the reset) is
             // learnt of here: `close` marks every cache closed during its visit, which either
@@ -381,11 +382,13 @@ impl<T: 'static> SharedCore<T> {
         let cache = unsafe { OwnCache::new(cache) };
         match rare {
             Rare::ClosedOrExiting => unreachable!("handled above"),
-            Rare::ResetPanicked(panic) => {
+            Rare::Refused(refusal) => {
                 cache.with(|inner| inner.counters.on_release());
                 // SAFETY: the object is lent to no one and listed nowhere.
                 unsafe { slot.discard(self) };
-                std::panic::resume_unwind(panic)
+                if let Some(panic) = refusal {
+                    std::panic::resume_unwind(panic)
+                }
             }
             Rare::NotKept if cache.is_closed() => {
                 cache.with(|inner| inner.counters.on_release());
