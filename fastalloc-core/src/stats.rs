@@ -48,8 +48,12 @@ pub struct PoolStats {
     pub exhausted: u64,
     /// Objects taken out of the pool for good with `Pooled::detach`.
     pub detached: u64,
-    /// Objects the pool dropped instead of keeping: a reset panicked, or the pool was closed.
+    /// Objects the pool dropped instead of keeping: refused on release (not
+    /// [`reusable`](crate::Reset::reusable), `retain_if`, or a reset that panicked), or the
+    /// pool was closed.
     pub discarded: u64,
+    /// Idle objects dropped by `trim` or `trim_unused`.
+    pub trimmed: u64,
     /// Tasks waiting for an object right now (async pools only; 0 elsewhere).
     pub waiting: usize,
     /// Allocations that had to wait for an object (async pools only; 0 elsewhere).
@@ -70,7 +74,7 @@ impl PoolStats {
 
 impl fmt::Display for PoolStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: [(&str, String); 14] = [
+        let rows: [(&str, String); 15] = [
             ("capacity", self.capacity.to_string()),
             ("in use", self.in_use.to_string()),
             ("idle", self.idle.to_string()),
@@ -86,12 +90,13 @@ impl fmt::Display for PoolStats {
             ("exhausted", self.exhausted.to_string()),
             ("detached", self.detached.to_string()),
             ("discarded", self.discarded.to_string()),
+            ("trimmed", self.trimmed.to_string()),
             ("waiting", self.waiting.to_string()),
             ("waits", self.waits.to_string()),
         ];
         // The waiting counters only mean something for async pools.
         let shown = if self.waiting == 0 && self.waits == 0 {
-            12
+            13
         } else {
             rows.len()
         };
@@ -162,6 +167,7 @@ pub(crate) struct Counters<C> {
     pub(crate) exhausted: C,
     pub(crate) detached: C,
     pub(crate) discarded: C,
+    pub(crate) trimmed: C,
     pub(crate) peak_in_use: C,
 }
 
@@ -224,6 +230,7 @@ impl<C: Counter> Counters<C> {
         stats.exhausted += self.exhausted.get();
         stats.detached += detached;
         stats.discarded += self.discarded.get();
+        stats.trimmed += self.trimmed.get();
         stats.in_use += allocations.saturating_sub(returns) as usize;
         stats.peak_in_use += self.peak_in_use.get() as usize;
     }
@@ -250,6 +257,7 @@ mod tests {
             "peak in use",
             "reused",
             "discarded",
+            "trimmed",
         ] {
             assert!(table.contains(name), "{name} missing from\n{table}");
         }

@@ -43,7 +43,7 @@ use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, AsyncPooled, Home, OwnedAsyncPooled};
 use crate::pool::thread_safe::ThreadSafePool;
 use crate::reset::Reset;
-use crate::slab::{discard_all, Owner, Slot};
+use crate::slab::{discard_all, Gone, Owner, Slot};
 use crate::stats::PoolStats;
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
 
@@ -240,12 +240,26 @@ impl<T> AsyncPool<T> {
             .fetch_add(objects.len() as u64, Ordering::Relaxed);
         // SAFETY: each object was reset and handed to a task that never took it; taken off
         // the queue above, so nothing else refers to it.
-        unsafe { discard_all(core, objects) };
+        unsafe { discard_all(core, objects, Gone::Discarded) };
     }
 
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.state.load(Ordering::Relaxed) & CLOSED != 0
+    }
+
+    /// Drops idle objects until at most `keep_idle` are idle, and returns how many it dropped;
+    /// as [`ThreadSafePool::trim`], which it is. Waiting tasks lose nothing: their permits
+    /// count the objects the pool may lend, not the ones it holds, and an object handed
+    /// straight to a waiter is never idle.
+    pub fn trim(&self, keep_idle: usize) -> usize {
+        self.pool.trim(keep_idle)
+    }
+
+    /// Drops the idle objects that no allocation needed since the previous call; as
+    /// [`ThreadSafePool::trim_unused`].
+    pub fn trim_unused(&self) -> usize {
+        self.pool.trim_unused()
     }
 
     /// Takes a free permit, if any; never waits.

@@ -10,9 +10,9 @@ use crate::builder::{Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, GuardKind, Home};
-use crate::slab::{discard_all, EmptySlot, Owner, Slab, Slot};
+use crate::slab::{discard_all, EmptySlot, Gone, Owner, Slab, Slot};
 use crate::stats::{Counter, Counters, OwnedCounter, PoolStats};
-use crate::sync::{Arc, AtomicBool, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering};
 
 /// What a [`LocalCore`] shares with the rest of its pool: the hooks and the closed flag.
 pub(crate) trait Env<T> {
@@ -21,6 +21,8 @@ pub(crate) trait Env<T> {
     fn hooks(&self) -> &Hooks<T>;
     fn is_closed(&self) -> bool;
     fn set_closed(&self);
+    /// The slab grew or shrank to `capacity` slots.
+    fn capacity_changed(&self, capacity: usize);
 }
 
 /// The environment of a pool that lives on one thread.
@@ -54,6 +56,8 @@ impl<T> Env<T> for SingleEnv<T> {
     fn set_closed(&self) {
         self.closed.set(true);
     }
+
+    fn capacity_changed(&self, _: usize) {}
 }
 
 /// The environment shared by every thread's part of a pool.
@@ -75,23 +79,53 @@ impl<T> SharedEnv<T> {
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
+
+    pub(crate) fn set_closed(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
 }
 
-impl<T> Env<T> for Arc<SharedEnv<T>> {
+/// The environment of one thread's part of a `ThreadLocalPool`: the pool's shared one, and the
+/// part's capacity, kept for other threads' `stats()` (they cannot look at the part's slab).
+#[derive(Debug)]
+pub(crate) struct PartEnv<T> {
+    pub(crate) shared: Arc<SharedEnv<T>>,
+    capacity: AtomicUsize,
+}
+
+impl<T> PartEnv<T> {
+    pub(crate) fn new(shared: Arc<SharedEnv<T>>) -> Self {
+        Self {
+            shared,
+            capacity: AtomicUsize::new(0),
+        }
+    }
+
+    /// The part's capacity, as its owner last set it.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity.load(Ordering::Relaxed)
+    }
+}
+
+impl<T> Env<T> for PartEnv<T> {
     type Counter = OwnedCounter;
 
     #[inline]
     fn hooks(&self) -> &Hooks<T> {
-        &self.hooks
+        &self.shared.hooks
     }
 
     #[inline]
     fn is_closed(&self) -> bool {
-        SharedEnv::is_closed(self)
+        self.shared.is_closed()
     }
 
     fn set_closed(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.shared.set_closed();
+    }
+
+    fn capacity_changed(&self, capacity: usize) {
+        self.capacity.store(capacity, Ordering::Relaxed);
     }
 }
 
@@ -123,6 +157,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
             stats: Counters::default(),
             env,
         };
+        core.env.capacity_changed(config.capacity);
         if config.preallocate {
             for _ in 0..config.capacity {
                 let Some(EmptySlot::Found(slot)) = core.with_slab(Slab::take_empty) else {
@@ -133,6 +168,8 @@ impl<T, E: Env<T>> LocalCore<T, E> {
                 core.stats.prebuilt.add(1);
                 core.with_slab(|slab| slab.push_idle(slot));
             }
+            // Built with the pool: idle since then, for `trim_unused`.
+            core.with_slab(Slab::restart_period);
         }
         Ok(core)
     }
@@ -187,6 +224,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
             Some(EmptySlot::Found(slot)) => slot,
             Some(EmptySlot::Grown(slot)) => {
                 self.stats.growths.add(1);
+                self.env.capacity_changed(self.capacity());
                 slot
             }
             None => {
@@ -316,7 +354,37 @@ impl<T, E: Env<T>> LocalCore<T, E> {
         let taken = self.with_slab(Slab::take_all_idle);
         // SAFETY: the slots were idle: each holds an object nothing refers to, and they were
         // taken off the idle list.
-        unsafe { discard_all(self, taken) };
+        unsafe { discard_all(self, taken, Gone::Discarded) };
+    }
+
+    /// Drops idle objects until at most `keep` are idle, then gives back the chunks left
+    /// empty; returns how many objects it dropped.
+    pub(crate) fn trim(&self, keep: usize) -> usize {
+        let taken = self.with_slab(|slab| slab.take_idle_over(keep));
+        // SAFETY: taken off the idle list: each holds an object nothing refers to.
+        unsafe { self.drop_trimmed(taken) }
+    }
+
+    /// Drops the idle objects that no allocation needed since the last call (or since the
+    /// pool was built), then gives back the chunks left empty; returns how many.
+    pub(crate) fn trim_unused(&self) -> usize {
+        let taken = self.with_slab(Slab::take_unused);
+        // SAFETY: taken off the idle list: each holds an object nothing refers to.
+        unsafe { self.drop_trimmed(taken) }
+    }
+
+    /// # Safety
+    ///
+    /// Every slot in `taken` holds an object that nothing refers to and is listed nowhere.
+    unsafe fn drop_trimmed(&self, taken: Vec<Slot<T>>) -> usize {
+        let count = taken.len();
+        if count > 0 {
+            // SAFETY: guaranteed by the caller.
+            unsafe { discard_all(self, taken, Gone::Trimmed) };
+            self.with_slab(Slab::shrink);
+            self.env.capacity_changed(self.capacity());
+        }
+        count
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -356,9 +424,11 @@ impl<T, E: Env<T>> Owner<T> for LocalCore<T, E> {
         (self.env.hooks().factory)()
     }
 
-    fn vacate(&self, slot: Slot<T>, discarded: bool) {
-        if discarded {
-            self.stats.discarded.add(1);
+    fn vacate(&self, slot: Slot<T>, gone: Gone) {
+        match gone {
+            Gone::Unbuilt => {}
+            Gone::Discarded => self.stats.discarded.add(1),
+            Gone::Trimmed => self.stats.trimmed.add(1),
         }
         self.with_slab(|slab| slab.push_vacant(slot));
     }

@@ -78,6 +78,60 @@ macro_rules! single_thread_pool_methods {
         pub fn is_closed(&self) -> bool {
             crate::pool::local::Env::is_closed(&self.core.env)
         }
+
+        /// Drops idle objects until at most `keep_idle` are idle, and returns how many it
+        /// dropped (counted in `stats().trimmed`). It keeps the objects in the oldest slots,
+        /// and a growing pool then gives back every chunk it added whose slots are all empty:
+        /// its capacity falls back, never below the initial capacity.
+        ///
+        /// A `Drop` of the object that panics stops the trim: the objects not dropped yet
+        /// stay idle, and the panic goes on.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use fastalloc_core::{GrowingPool, Growth};
+        ///
+        /// let pool: GrowingPool<Vec<u8>> = GrowingPool::new(4, Growth::Exponential(2.0))?;
+        /// let burst: Vec<_> = (0..100).map(|_| pool.allocate().unwrap()).collect();
+        /// drop(burst);
+        /// assert_eq!((pool.capacity(), pool.idle()), (128, 100));
+        /// assert_eq!(pool.trim(0), 100);
+        /// assert_eq!(pool.capacity(), 4); // back to where it started
+        /// # Ok::<(), fastalloc_core::BuildError>(())
+        /// ```
+        pub fn trim(&self, keep_idle: usize) -> usize {
+            self.core.trim(keep_idle)
+        }
+
+        /// Drops the idle objects that no allocation needed since the previous call (or since
+        /// the pool was built): those that stayed idle through that whole period (the
+        /// low-water mark of the idle count). Returns how many it dropped, and gives back
+        /// empty chunks as [`trim`](Self::trim) does.
+        ///
+        /// Called from a timer every few seconds, it keeps what the program's working set
+        /// needs and drops what a past burst left behind.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use fastalloc_core::FixedPool;
+        ///
+        /// let pool: FixedPool<String> = FixedPool::new(100)?;
+        /// let burst: Vec<_> = (0..100).map(|_| pool.allocate().unwrap()).collect();
+        /// drop(burst);
+        /// assert_eq!(pool.trim_unused(), 0); // every object was needed in this period
+        /// for _ in 0..1000 {
+        ///     let _a = pool.allocate().unwrap(); // ten in use at a time, at most
+        ///     let _rest: Vec<_> = (0..9).map(|_| pool.allocate().unwrap()).collect();
+        /// }
+        /// assert_eq!(pool.trim_unused(), 90);
+        /// assert_eq!(pool.idle(), 10);
+        /// # Ok::<(), fastalloc_core::BuildError>(())
+        /// ```
+        pub fn trim_unused(&self) -> usize {
+            self.core.trim_unused()
+        }
     };
 }
 

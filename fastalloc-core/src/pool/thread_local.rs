@@ -8,11 +8,11 @@ use crate::config::{Config, Kind};
 use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, Home, LocalPooled, StaysOnItsThread};
 use crate::per_thread::{self, ExitHook, Table};
-use crate::pool::local::{LocalCore, SharedEnv};
+use crate::pool::local::{LocalCore, PartEnv, SharedEnv};
 use crate::reset::Reset;
 use crate::slab::Slot;
-use crate::stats::{Counter, PoolStats};
-use crate::sync::{fence, Arc, AtomicU64, AtomicU8, Mutex, OnceLock, Ordering};
+use crate::stats::PoolStats;
+use crate::sync::{fence, Arc, AtomicU64, AtomicU8, AtomicUsize, Mutex, OnceLock, Ordering};
 
 /// A pool whose storage is per thread: each thread that allocates gets its own pool of
 /// `capacity` objects (growing too, if configured), so threads never contend: an allocation
@@ -78,10 +78,14 @@ struct Shared<T: Send> {
 /// sharing).
 #[repr(align(128))]
 pub(crate) struct PerThread<T> {
-    core: LocalCore<T, Arc<SharedEnv<T>>>,
-    /// `HOOK_PENDING | RETURNED_LATE | CLOSED` bits: work for the owner's next slow path. The
-    /// fast paths read it with one relaxed load.
+    core: LocalCore<T, PartEnv<T>>,
+    /// `HOOK_PENDING | RETURNED_LATE | CLOSED | TRIM` bits: work for the owner's next slow
+    /// path. The fast paths read it with one relaxed load.
     attention: AtomicU8,
+    /// What another thread's `trim` or `trim_unused` asked of this part (see
+    /// [`TrimRequest`]), done by the owner when it next uses the pool.
+    trim_request: AtomicUsize,
+
     /// Slots given back by guards dropped while their thread was exiting.
     late: Mutex<Vec<Late<T>>>,
 }
@@ -95,6 +99,33 @@ const RETURNED_LATE: u8 = 2;
 /// The pool is closed. Set on every part by `close` (and by a part made meanwhile), so that
 /// the fast paths learn of the closing from the byte they read anyway.
 const CLOSED: u8 = 4;
+/// `trim_request` holds a request.
+const TRIM: u8 = 8;
+
+/// A trim asked of another thread's part, packed into `PerThread::trim_request`: 0 for none,
+/// 1 for `trim_unused`, `keep + 2` for `trim(keep)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrimRequest {
+    Unused,
+    Keep(usize),
+}
+
+impl TrimRequest {
+    fn encode(self) -> usize {
+        match self {
+            TrimRequest::Unused => 1,
+            TrimRequest::Keep(keep) => keep.saturating_add(2),
+        }
+    }
+
+    fn decode(word: usize) -> Option<Self> {
+        match word {
+            0 => None,
+            1 => Some(TrimRequest::Unused),
+            keep => Some(TrimRequest::Keep(keep - 2)),
+        }
+    }
+}
 
 /// A slot given back while its thread was exiting: the object in it is gone.
 struct Late<T> {
@@ -149,6 +180,7 @@ impl<T> PerThread<T> {
             // SAFETY: forwarded from the caller; the calling thread owns this part. (Other
             // attention bits are the owner's business on its next allocation.)
             unsafe { self.core.release(slot) };
+            self.trim_if_asked();
         }
     }
 
@@ -219,6 +251,33 @@ impl<T> PerThread<T> {
         for Late { slot, detached } in parked {
             self.core.take_back_empty(slot, detached);
         }
+    }
+
+    /// Does what another thread's `trim` or `trim_unused` asked, if anything (on the owning
+    /// thread).
+    fn trim_if_asked(&self) {
+        if self.attention.load(Ordering::Relaxed) & TRIM != 0 {
+            self.attention.fetch_and(!TRIM, Ordering::Acquire);
+            if let Some(request) = TrimRequest::decode(self.trim_request.swap(0, Ordering::Acquire))
+            {
+                self.trim(request);
+            }
+        }
+    }
+
+    /// Trims this part now (on the owning thread); how many objects it dropped.
+    fn trim(&self, request: TrimRequest) -> usize {
+        match request {
+            TrimRequest::Unused => self.core.trim_unused(),
+            TrimRequest::Keep(keep) => self.core.trim(keep),
+        }
+    }
+
+    /// Asks the owner of this part to trim it when it next uses the pool (a later request
+    /// replaces one not done yet).
+    fn ask_trim(&self, request: TrimRequest) {
+        self.trim_request.store(request.encode(), Ordering::Relaxed);
+        self.attention.fetch_or(TRIM, Ordering::Release);
     }
 
     /// Parked slots not taken back yet: `(released, detached)`.
@@ -402,9 +461,10 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         let local = shared
             .locals
             .get_or_try(number, || {
-                let core = LocalCore::new(shared.config, Arc::clone(&shared.env))?;
+                let core = LocalCore::new(shared.config, PartEnv::new(Arc::clone(&shared.env)))?;
                 Ok::<_, BuildError>(PerThread {
                     core,
+                    trim_request: AtomicUsize::new(0),
                     attention: AtomicU8::new(HOOK_PENDING),
                     late: Mutex::new(Vec::new()),
                 })
@@ -420,6 +480,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             local.attention.fetch_or(CLOSED, Ordering::Relaxed);
         }
         local.take_late_if_any();
+        local.trim_if_asked();
         if local.attention.load(Ordering::Relaxed) & HOOK_PENDING != 0 {
             self.register_exit_hook(local);
         }
@@ -534,14 +595,11 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
             stats.discarded += released;
             stats.detached += detached;
             stats.in_use = stats.in_use.saturating_sub((released + detached) as usize);
-            let mut capacity = self.shared().config.capacity;
-            for _ in 0..counters.growths.get() {
-                capacity = self.shared().config.grown(capacity).unwrap_or(capacity);
-            }
-            stats.capacity += capacity;
+            // Written by the owner when the part grows or shrinks.
+            stats.capacity += local.core.env.capacity();
         }
         stats.idle = (stats.created)
-            .saturating_sub(stats.detached + stats.discarded + stats.in_use as u64)
+            .saturating_sub(stats.detached + stats.discarded + stats.trimmed + stats.in_use as u64)
             as usize;
         stats
     }
@@ -550,7 +608,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// The calling thread's idle objects are dropped now, other threads' when they exit or
     /// when the pool is dropped; objects still lent are dropped when their guards return them.
     pub fn close(&self) {
-        crate::pool::local::Env::set_closed(&self.shared().env);
+        self.shared().env.set_closed();
         // Pairs with the fence in `local_slow`: a part made meanwhile is either flagged here
         // or sees the closed flag there.
         fence(Ordering::SeqCst);
@@ -567,6 +625,39 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.shared().env.is_closed()
+    }
+
+    /// Drops idle objects until at most `keep_idle` are idle in each thread's part, and
+    /// returns how many it dropped from the calling thread's part.
+    ///
+    /// The calling thread's part is trimmed at once. Another thread's part is trimmed by that
+    /// thread, at the latest when it next allocates or releases an object of this pool (its
+    /// part is its own: no other thread may touch it); `stats().trimmed` counts those objects
+    /// then. A thread that never uses the pool again drops its idle objects when it exits.
+    ///
+    /// A part gives back the chunks it grew by whose slots are all empty, as
+    /// [`GrowingPool::trim`](crate::GrowingPool::trim) does.
+    pub fn trim(&self, keep_idle: usize) -> usize {
+        self.trim_all(TrimRequest::Keep(keep_idle))
+    }
+
+    /// Drops the idle objects that no allocation needed since the previous call (or since the
+    /// part was made), in each thread's part; returns how many it dropped from the calling
+    /// thread's part. Other threads' parts are trimmed by their threads, as for
+    /// [`trim`](Self::trim), over the period that ends when they do it.
+    pub fn trim_unused(&self) -> usize {
+        self.trim_all(TrimRequest::Unused)
+    }
+
+    fn trim_all(&self, request: TrimRequest) -> usize {
+        let own = self.existing_local();
+        let own_ptr = own.map_or(std::ptr::null(), std::ptr::from_ref);
+        for local in self.shared().locals.iter() {
+            if !std::ptr::eq(local, own_ptr) {
+                local.ask_trim(request);
+            }
+        }
+        own.map_or(0, |local| local.trim(request))
     }
 }
 

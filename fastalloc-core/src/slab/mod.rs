@@ -29,7 +29,7 @@ mod slot;
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 
-pub(crate) use slot::{discard_all, Owner, Slot};
+pub(crate) use slot::{discard_all, Gone, Owner, Slot};
 
 use crate::config::Config;
 
@@ -63,7 +63,8 @@ struct Chunk<T> {
     memory: Option<NonNull<u8>>,
     /// The first slot: at a `CHUNK_ALIGN` boundary inside `memory`.
     slots: NonNull<T>,
-    len: usize,
+    /// (A `u32`, like slot numbers: with `start`, one word.)
+    len: u32,
     start: u32,
 }
 
@@ -84,12 +85,13 @@ impl<T> Chunk<T> {
     /// refuses.
     fn new(len: usize, start: u32) -> Option<Self> {
         let layout = Self::layout(len)?;
+        let len_u32 = u32::try_from(len).ok()?;
         if layout.size() == 0 {
             // Zero-sized objects need no memory; any aligned, non-null address will do.
             return Some(Self {
                 memory: None,
                 slots: NonNull::dangling(),
-                len,
+                len: len_u32,
                 start,
             });
         }
@@ -105,18 +107,18 @@ impl<T> Chunk<T> {
         Some(Self {
             memory: Some(memory),
             slots,
-            len,
+            len: len_u32,
             start,
         })
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// The address of the slot at `offset` from the chunk's start.
     fn at(&self, offset: usize) -> NonNull<T> {
-        assert!(offset < self.len);
+        assert!(offset < self.len());
         // SAFETY: `offset` is in bounds of the allocation, so the result stays inside it.
         unsafe { self.slots.add(offset) }
     }
@@ -132,7 +134,7 @@ impl<T> Chunk<T> {
 impl<T> Drop for Chunk<T> {
     fn drop(&mut self) {
         if let Some(memory) = self.memory {
-            let layout = Self::layout(self.len).expect("the layout was valid when allocated");
+            let layout = Self::layout(self.len()).expect("the layout was valid when allocated");
             // SAFETY: `memory` was allocated in `Chunk::new` with this layout and is freed
             // only here. No object is dropped: the slab drops live objects before its chunks
             // go.
@@ -153,10 +155,15 @@ fn overflow() -> ! {
 struct FreeList {
     entries: Vec<u32>,
     idle: usize,
+    /// The fewest idle entries since the period began (see [`Slab::take_unused`]): the
+    /// entries below it were not touched since.
+    low: u32,
     /// Where the vacant stack starts. Kept rather than the vacant count, so that the check of
     /// a release's push is one comparison (`idle < vacant_at`): it keeps the release small
-    /// enough to be inlined into a guard's drop.
-    vacant_at: usize,
+    /// enough to be inlined into a guard's drop. It and `low` are `u32`s (an array of slot
+    /// numbers has fewer than 2^32 entries): one word for both, in the 7% memory budget of a
+    /// pool of 1,000 objects (`tests/alloc_count.rs`).
+    vacant_at: u32,
 }
 
 impl FreeList {
@@ -167,7 +174,8 @@ impl FreeList {
         Some(Self {
             entries,
             idle: 0,
-            vacant_at: len,
+            low: 0,
+            vacant_at: u32::try_from(len).ok()?,
         })
     }
 
@@ -176,19 +184,39 @@ impl FreeList {
         Self {
             entries: Vec::new(),
             idle: 0,
+            low: 0,
             vacant_at: 0,
         }
     }
 
     fn vacant(&self) -> usize {
-        self.entries.len() - self.vacant_at
+        self.entries.len() - self.vacant_at()
+    }
+
+    #[inline]
+    fn vacant_at(&self) -> usize {
+        self.vacant_at as usize
+    }
+
+    fn set_vacant_at(&mut self, at: usize) {
+        // Fits: the array has at most `u32::MAX` entries (the most slots a pool has).
+        self.vacant_at = at as u32;
+    }
+
+    fn low(&self) -> usize {
+        self.low as usize
+    }
+
+    fn set_low(&mut self, low: usize) {
+        // Fits: at most the number of idle entries.
+        self.low = low as u32;
     }
 
     #[inline]
     fn push_idle(&mut self, index: u32) {
         // Both stacks hold only slots that are not lent, so they never hold more than the
         // `entries.len()` slots of the slab together.
-        if self.idle >= self.vacant_at {
+        if self.idle >= self.vacant_at() {
             overflow();
         }
         // SAFETY: `idle < vacant_at <= entries.len()`, checked just above.
@@ -200,22 +228,26 @@ impl FreeList {
     fn pop_idle(&mut self) -> Option<u32> {
         let top = self.idle.checked_sub(1)?;
         self.idle = top;
+        // A compare and a conditional move (`benches/round_trip.rs` rows "trim_unused
+        // bookkeeping": within the noise).
+        // (`top` fits: it is below `vacant_at`.)
+        self.low = self.low.min(top as u32);
         debug_assert!(top < self.entries.len());
         // SAFETY: `top < idle <= vacant_at <= entries.len()`.
         Some(unsafe { *self.entries.get_unchecked(top) })
     }
 
     fn push_vacant(&mut self, index: u32) {
-        if self.idle >= self.vacant_at {
+        if self.idle >= self.vacant_at() {
             overflow();
         }
         self.vacant_at -= 1;
-        self.entries[self.vacant_at] = index;
+        let at = self.vacant_at();
+        self.entries[at] = index;
     }
 
     fn pop_vacant(&mut self) -> Option<u32> {
-        let at = self.vacant_at;
-        let index = *self.entries.get(at)?;
+        let index = *self.entries.get(self.vacant_at())?;
         self.vacant_at += 1;
         Some(index)
     }
@@ -233,9 +265,9 @@ impl FreeList {
         entries.try_reserve_exact(len).ok()?;
         entries.extend_from_slice(&self.entries[..self.idle]);
         entries.resize(len - vacant, 0);
-        entries.extend_from_slice(&self.entries[self.vacant_at..]);
+        entries.extend_from_slice(&self.entries[self.vacant_at()..]);
         self.entries = entries;
-        self.vacant_at = len - vacant;
+        self.set_vacant_at(len - vacant);
         Some(())
     }
 }
@@ -261,9 +293,13 @@ pub(crate) struct Slab<T> {
     free: FreeList,
     /// Slots `fresh..` of chunk `fresh_chunk`, and every slot of the chunks after it, were
     /// never used.
-    fresh_chunk: usize,
+    /// (`u32`s, like `fresh` and `permanent`: four to two words.)
+    fresh_chunk: u32,
     /// (A `u32`, like slot numbers: it packs with `first_len`.)
     fresh: u32,
+    /// The chunks of the initial capacity (`chunks[..permanent]`), which
+    /// [`shrink`](Self::shrink) never gives back.
+    permanent: u32,
     config: Config,
 }
 
@@ -283,11 +319,13 @@ impl<T> Slab<T> {
             free,
             fresh_chunk: 0,
             fresh: 0,
+            permanent: 0,
             config,
         };
         if slab.add_slots(config.capacity) < config.capacity {
             return None;
         }
+        slab.permanent = slab.chunks.len() as u32;
         Some(slab)
     }
 
@@ -302,6 +340,7 @@ impl<T> Slab<T> {
             free: FreeList::empty(),
             fresh_chunk: 0,
             fresh: 0,
+            permanent: 0,
             config: self.config,
         };
         std::mem::replace(self, empty)
@@ -336,21 +375,23 @@ impl<T> Slab<T> {
             self.push_chunk(chunk);
         }
         if added > 0 {
-            self.fresh_chunk = first_new;
+            self.fresh_chunk = first_new as u32;
             self.fresh = 0;
         }
         added
     }
 
-    /// Allocates a chunk of `len` slots, numbered from the next page boundary, with room to
-    /// list it. `None` if the allocator refuses or the numbers would not fit in a `u32`.
+    /// Allocates a chunk of `len` slots, numbered from the first page boundary where `len`
+    /// numbers are free (a gap left by a chunk [`shrink`](Self::shrink) gave back, or the
+    /// end), with room to list it. `None` if the allocator refuses or the numbers would not fit
+    /// in a `u32`.
     fn new_chunk(&mut self, len: usize) -> Option<Chunk<T>> {
-        let start = self.pages.len() * PAGE_SLOTS;
+        let start = self.free_numbers(len);
         let end = start.checked_add(len)?;
         if end > u32::MAX as usize + 1 {
             return None;
         }
-        let pages = end.div_ceil(PAGE_SLOTS) - self.pages.len();
+        let pages = end.div_ceil(PAGE_SLOTS).saturating_sub(self.pages.len());
         if self.chunks.is_empty() {
             // Most pools never grow: no spare room for the first chunk.
             self.pages.try_reserve_exact(pages).ok()?;
@@ -362,12 +403,40 @@ impl<T> Slab<T> {
         Chunk::new(len, u32::try_from(start).ok()?)
     }
 
+    /// The first slot number, on a page boundary, from which `len` numbers belong to no chunk.
+    fn free_numbers(&self, len: usize) -> usize {
+        let mut taken: Vec<(usize, usize)> = self
+            .chunks
+            .iter()
+            .map(|chunk| {
+                let start = chunk.start as usize;
+                (start, start + chunk.len())
+            })
+            .collect();
+        // Never more than a few dozen chunks: sorting them is cheap next to allocating one.
+        taken.sort_unstable();
+        let mut next = 0;
+        for (start, end) in taken {
+            if start >= next && start - next >= len {
+                break;
+            }
+            next = next.max(end.next_multiple_of(PAGE_SLOTS));
+        }
+        next
+    }
+
     /// Adds a chunk from [`new_chunk`](Self::new_chunk) and maps its pages (never allocates).
     fn push_chunk(&mut self, chunk: Chunk<T>) {
-        let end = chunk.start as usize + chunk.len();
-        while self.pages.len() * PAGE_SLOTS < end {
-            let page = self.pages.len() * PAGE_SLOTS - chunk.start as usize;
-            self.pages.push(chunk.at(page));
+        let start = chunk.start as usize;
+        let end = start + chunk.len();
+        for page in start / PAGE_SLOTS..end.div_ceil(PAGE_SLOTS) {
+            let address = chunk.at(page * PAGE_SLOTS - start);
+            match self.pages.get_mut(page) {
+                Some(entry) => *entry = address,
+                // `new_chunk` reserved room for these, and numbers are only ever past the
+                // table's end or in a gap inside it.
+                None => self.pages.push(address),
+            }
         }
         if self.chunks.is_empty() {
             self.first = chunk.slots;
@@ -420,7 +489,10 @@ impl<T> Slab<T> {
 
     /// How many allocations succeed before the pool must grow or report exhaustion.
     pub(crate) fn available(&self) -> usize {
-        let unused: usize = self.chunks[self.fresh_chunk..].iter().map(Chunk::len).sum();
+        let unused: usize = self.chunks[self.fresh_chunk as usize..]
+            .iter()
+            .map(Chunk::len)
+            .sum();
         self.free.idle + self.free.vacant() + (unused - self.fresh as usize)
     }
 
@@ -456,13 +528,13 @@ impl<T> Slab<T> {
 
     fn take_fresh(&mut self) -> Option<Slot<T>> {
         loop {
-            let chunk = self.chunks.get(self.fresh_chunk)?;
+            let chunk = self.chunks.get(self.fresh_chunk as usize)?;
             if (self.fresh as usize) < chunk.len() {
                 let slot = chunk.slot(self.fresh as usize);
                 self.fresh += 1;
                 return Some(slot);
             }
-            if self.fresh_chunk + 1 == self.chunks.len() {
+            if self.fresh_chunk as usize + 1 == self.chunks.len() {
                 return None;
             }
             self.fresh_chunk += 1;
@@ -487,6 +559,195 @@ impl<T> Slab<T> {
             taken.push(slot);
         }
         taken
+    }
+
+    /// Takes idle objects off the idle list until at most `keep` are left, and returns them
+    /// (the caller drops them, as for [`take_all_idle`](Self::take_all_idle)). The objects
+    /// kept are those with the lowest slot numbers, in the oldest chunks, so that the chunks a
+    /// burst added empty out and [`shrink`](Self::shrink) can give them back.
+    pub(crate) fn take_idle_over(&mut self, keep: usize) -> Vec<Slot<T>> {
+        let idle = self.free.idle;
+        if idle <= keep {
+            return Vec::new();
+        }
+        // Each entry with whether an allocation reached it this period (those below `low`
+        // were not), so that `take_unused` still knows which of the kept ones stayed idle.
+        let low = self.free.low().min(idle);
+        let mut marked: Vec<(u32, bool)> = self.free.entries[..idle]
+            .iter()
+            .enumerate()
+            .map(|(at, &index)| (index, at >= low))
+            .collect();
+        // Highest numbers last, so that they are the ones taken.
+        marked.sort_unstable();
+        let taken: Vec<u32> = marked[keep..].iter().map(|&(index, _)| index).collect();
+        marked.truncate(keep);
+        // The untouched ones at the bottom of the stack again.
+        marked.sort_by_key(|&(_, touched)| touched);
+        for (entry, &(index, _)) in self.free.entries.iter_mut().zip(&marked) {
+            *entry = index;
+        }
+        self.free.idle = keep;
+        self.free
+            .set_low(marked.iter().filter(|&&(_, touched)| !touched).count());
+        taken.into_iter().map(|index| self.slot(index)).collect()
+    }
+
+    /// Takes the idle objects that stayed idle through the whole period since the last call
+    /// (or since [`restart_period`](Self::restart_period)): the bottom of the idle stack, which
+    /// no allocation reached since. Starts a new period.
+    pub(crate) fn take_unused(&mut self) -> Vec<Slot<T>> {
+        let low = self.free.low().min(self.free.idle);
+        let taken: Vec<Slot<T>> = self.free.entries[..low]
+            .iter()
+            .map(|&index| self.slot(index))
+            .collect();
+        self.free.entries.copy_within(low..self.free.idle, 0);
+        self.free.idle -= low;
+        self.restart_period();
+        taken
+    }
+
+    /// Starts a period of [`take_unused`](Self::take_unused) now.
+    pub(crate) fn restart_period(&mut self) {
+        self.free.set_low(self.free.idle);
+    }
+
+    /// Gives back every chunk past the initial capacity whose slots are all empty (vacant or
+    /// never used), and shrinks the free list and the page table to the capacity left. Called
+    /// after a trim: the objects are dropped first (they hold no slot of a chunk given back).
+    ///
+    /// If the allocator refuses the smaller free list, the chunks stay (nothing is lost).
+    pub(crate) fn shrink(&mut self) {
+        let Some(gone) = self.empty_chunks() else {
+            return;
+        };
+        let is_gone = |chunks: &[Chunk<T>], index: u32| {
+            gone.iter().any(|&at| {
+                let chunk = &chunks[at];
+                (chunk.start..chunk.start + chunk.len() as u32).contains(&index)
+            })
+        };
+        // The empty slots of the chunks that stay, as vacant ones: those listed, and the fresh
+        // ones (the fresh cursor cannot survive chunks leaving the list from under it).
+        let mut vacant: Vec<u32> = Vec::new();
+        let capacity: usize = self.capacity();
+        let kept_capacity = capacity - gone.iter().map(|&at| self.chunks[at].len()).sum::<usize>();
+        if vacant
+            .try_reserve_exact(self.free.vacant() + self.fresh_count())
+            .is_err()
+        {
+            return;
+        }
+        vacant.extend(
+            self.free.entries[self.free.vacant_at()..]
+                .iter()
+                .copied()
+                .filter(|&index| !is_gone(&self.chunks, index)),
+        );
+        for (at, chunk) in self
+            .chunks
+            .iter()
+            .enumerate()
+            .skip(self.fresh_chunk as usize)
+        {
+            if gone.contains(&at) {
+                continue;
+            }
+            let from = if at == self.fresh_chunk as usize {
+                self.fresh
+            } else {
+                0
+            };
+            vacant.extend((from..chunk.len() as u32).map(|offset| chunk.start + offset));
+        }
+        // Lowest numbers on top of the vacant stack: new objects go to the oldest chunks.
+        vacant.sort_unstable();
+        let len = kept_capacity.max(self.free.idle + vacant.len());
+        let mut entries = Vec::new();
+        if entries.try_reserve_exact(len).is_err() {
+            return;
+        }
+        entries.extend_from_slice(&self.free.entries[..self.free.idle]);
+        entries.resize(len - vacant.len(), 0);
+        entries.extend_from_slice(&vacant);
+        self.free.set_vacant_at(len - vacant.len());
+        self.free.entries = entries;
+        // Every empty slot is listed as vacant now: none is fresh.
+        let mut at = 0;
+        self.chunks.retain(|_| {
+            at += 1;
+            !gone.contains(&(at - 1))
+        });
+        self.chunks.shrink_to_fit();
+        self.fresh_chunk = self.chunks.len() as u32;
+        self.fresh = 0;
+        self.unmap_gone_pages();
+    }
+
+    /// The indices of the chunks past the permanent ones whose every slot is empty, or `None`
+    /// if there are none.
+    fn empty_chunks(&self) -> Option<Vec<usize>> {
+        let permanent = self.permanent as usize;
+        if self.chunks.len() == permanent {
+            return None;
+        }
+        // Empty slots per chunk: the fresh ones, then the vacant ones.
+        let mut empty: Vec<usize> = self
+            .chunks
+            .iter()
+            .enumerate()
+            .map(|(at, chunk)| match at.cmp(&(self.fresh_chunk as usize)) {
+                std::cmp::Ordering::Less => 0,
+                std::cmp::Ordering::Equal => chunk.len() - self.fresh as usize,
+                std::cmp::Ordering::Greater => chunk.len(),
+            })
+            .collect();
+        for &index in &self.free.entries[self.free.vacant_at()..] {
+            if let Some(at) = self.chunk_of(index) {
+                empty[at] += 1;
+            }
+        }
+        let gone: Vec<usize> = (permanent..self.chunks.len())
+            .filter(|&at| empty[at] == self.chunks[at].len())
+            .collect();
+        (!gone.is_empty()).then_some(gone)
+    }
+
+    /// The index of the chunk holding slot `index`.
+    fn chunk_of(&self, index: u32) -> Option<usize> {
+        self.chunks
+            .iter()
+            .position(|chunk| (chunk.start..chunk.start + chunk.len() as u32).contains(&index))
+    }
+
+    /// Slots never used: past the fresh cursor.
+    fn fresh_count(&self) -> usize {
+        let unused: usize = self.chunks[(self.fresh_chunk as usize).min(self.chunks.len())..]
+            .iter()
+            .map(Chunk::len)
+            .sum();
+        unused - self.fresh as usize
+    }
+
+    /// Points the pages of numbers no chunk holds any more at nothing, and drops those past
+    /// the last chunk.
+    fn unmap_gone_pages(&mut self) {
+        let mut mapped = vec![false; self.pages.len()];
+        for chunk in &self.chunks {
+            let start = chunk.start as usize;
+            let end = start + chunk.len();
+            mapped[start / PAGE_SLOTS..end.div_ceil(PAGE_SLOTS)].fill(true);
+        }
+        for (entry, mapped) in self.pages.iter_mut().zip(&mapped) {
+            if !mapped {
+                // Never looked up: no list holds a number of these pages.
+                *entry = NonNull::dangling();
+            }
+        }
+        let used = mapped.iter().rposition(|&m| m).map_or(0, |last| last + 1);
+        self.pages.truncate(used);
+        self.pages.shrink_to_fit();
     }
 }
 

@@ -7,7 +7,7 @@
 //!
 //! A slot is *empty* (vacant or fresh) or holds a constructed object. [`Slot::construct`] fills
 //! an empty slot with the factory's object; [`Slot::discard`] drops the object and gives the
-//! slot back as empty; [`Slot::take`] moves the object out (a detach); [`discard_all`] discards
+//! slot back as empty (the [`Owner`] is told why: [`Gone`]); [`Slot::take`] moves the object out (a detach); [`discard_all`] discards
 //! a batch of idle objects. Each is panic-safe the same way for every engine: whatever a
 //! factory or a `Drop` does, the slot goes back to its [`Owner`] (as vacant, or as idle for the
 //! objects a panicking `Drop` kept `discard_all` from reaching), so no slot is lost and no
@@ -95,7 +95,7 @@ impl<T> Slot<T> {
 
         impl<T, O: Owner<T> + ?Sized> Drop for Vacate<'_, T, O> {
             fn drop(&mut self) {
-                self.0.vacate(self.1, false);
+                self.0.vacate(self.1, Gone::Unbuilt);
             }
         }
 
@@ -136,40 +136,65 @@ impl<T> Slot<T> {
     /// The slot holds a constructed object that nothing else refers to and that is listed
     /// nowhere.
     pub(crate) unsafe fn discard<O: Owner<T> + ?Sized>(self, owner: &O) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.discard_as(owner, Gone::Discarded) };
+    }
+
+    /// [`discard`](Self::discard), counted as `gone`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`discard`](Self::discard).
+    unsafe fn discard_as<O: Owner<T> + ?Sized>(self, owner: &O, gone: Gone) {
         /// Gives the slot back whether or not the drop unwinds.
-        struct Vacate<'a, T, O: Owner<T> + ?Sized>(&'a O, Slot<T>);
+        struct Vacate<'a, T, O: Owner<T> + ?Sized>(&'a O, Slot<T>, Gone);
 
         impl<T, O: Owner<T> + ?Sized> Drop for Vacate<'_, T, O> {
             fn drop(&mut self) {
-                self.0.vacate(self.1, true);
+                self.0.vacate(self.1, self.2);
             }
         }
 
-        let _vacate = Vacate(owner, self);
+        let _vacate = Vacate(owner, self, gone);
         // SAFETY: guaranteed by the caller; `_vacate` lists the slot as vacant afterwards.
         unsafe { self.drop_object() };
     }
+}
+
+/// Why a slot became empty, for the statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gone {
+    /// The factory panicked: there never was an object.
+    Unbuilt,
+    /// The pool dropped the object instead of keeping it (refused, closed).
+    Discarded,
+    /// `trim` or `trim_unused` dropped the idle object.
+    Trimmed,
 }
 
 /// What the lifecycle needs from the engine a slot belongs to (`LocalCore`, `SharedCore`).
 pub(crate) trait Owner<T> {
     /// A new object, from the pool's factory (user code: it may panic or use the pool).
     fn build(&self) -> T;
-    /// Takes back an empty slot (its object was dropped or never built), counting a discarded
-    /// object when `discarded`.
-    fn vacate(&self, slot: Slot<T>, discarded: bool);
+    /// Takes back an empty slot (its object was dropped or never built), counting it as
+    /// `gone` says.
+    fn vacate(&self, slot: Slot<T>, gone: Gone);
     /// Takes back idle objects that `discard_all` did not reach.
     fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>);
 }
 
-/// Discards every object in `slots` (idle ones, taken off the idle list by the caller). If a
-/// `Drop` panics, the objects not reached yet go back to `owner` as idle and the panic
-/// continues.
+/// Discards every object in `slots` (idle ones, taken off the idle list by the caller),
+/// counted as `gone`. If a `Drop` panics, the objects not reached yet go back to `owner` as
+/// idle and the panic continues.
 ///
 /// # Safety
 ///
 /// Every slot holds a constructed object that nothing refers to and that is listed nowhere.
-pub(crate) unsafe fn discard_all<T, O: Owner<T> + ?Sized>(owner: &O, slots: Vec<Slot<T>>) {
+pub(crate) unsafe fn discard_all<T, O: Owner<T> + ?Sized>(
+    owner: &O,
+    slots: Vec<Slot<T>>,
+    gone: Gone,
+) {
     /// Puts back what the loop did not reach.
     struct Requeue<'a, T, O: Owner<T> + ?Sized>(&'a O, std::vec::IntoIter<Slot<T>>);
 
@@ -184,6 +209,6 @@ pub(crate) unsafe fn discard_all<T, O: Owner<T> + ?Sized>(owner: &O, slots: Vec<
     let mut rest = Requeue(owner, slots.into_iter());
     for slot in rest.1.by_ref() {
         // SAFETY: guaranteed by the caller; each slot is visited once.
-        unsafe { slot.discard(owner) };
+        unsafe { slot.discard_as(owner, gone) };
     }
 }

@@ -358,3 +358,71 @@ fn loom_fenced_caches_share_one_object() {
         assert_eq!(tally.drops.load(Std::SeqCst), 1);
     });
 }
+
+/// `trim` (which empties every cache into the depot and drops idle objects) and `trim_unused`
+/// race a thread using its own cache: no object is lent twice or dropped while lent, and each
+/// is dropped exactly once.
+#[test]
+fn loom_trim_races_a_cache_owner() {
+    super::model(|| {
+        let (pool, tally) = pool(2, None);
+        let pool = Arc::new(pool);
+        let other = Arc::clone(&pool);
+        let owner = super::spawn(move || {
+            for _ in 0..2 {
+                let _ = use_once(&other);
+            }
+        });
+        let _ = use_once(&pool);
+        let first = pool.trim(0);
+        let second = pool.trim_unused();
+        owner.join().unwrap();
+        let stats = pool.stats();
+        assert_eq!(stats.in_use, 0, "{stats:?}");
+        assert_eq!(stats.trimmed as usize, first + second);
+        assert_eq!(
+            tally.created.load(Std::SeqCst) - tally.drops.load(Std::SeqCst),
+            stats.idle,
+            "{stats:?}"
+        );
+        pool.trim(0);
+        assert_eq!(
+            tally.created.load(Std::SeqCst),
+            tally.drops.load(Std::SeqCst)
+        );
+    });
+}
+
+/// A trim that gives back a chunk races an allocation that grows the pool again: the slot
+/// numbers of the chunk given back are reused without lending one object twice.
+#[test]
+fn loom_trim_gives_back_a_chunk_while_another_thread_grows() {
+    super::model(|| {
+        let (pool, tally) = pool(1, Some(3));
+        let pool = Arc::new(pool);
+        {
+            // Grow to 2 chunks, then leave both objects idle.
+            let a = pool.allocate().unwrap();
+            let b = pool.allocate().unwrap();
+            drop((a, b));
+        }
+        let other = Arc::clone(&pool);
+        let grower = super::spawn(move || {
+            let a = other.allocate().unwrap();
+            hold(&a);
+            let b = other.allocate().unwrap();
+            hold(&b);
+            unhold(&a);
+            unhold(&b);
+        });
+        pool.trim(0);
+        grower.join().unwrap();
+        assert_eq!(pool.stats().in_use, 0);
+        pool.trim(0);
+        assert_eq!(pool.capacity(), 1);
+        assert_eq!(
+            tally.created.load(Std::SeqCst),
+            tally.drops.load(Std::SeqCst)
+        );
+    });
+}

@@ -17,6 +17,7 @@ pub(crate) struct Depot<T> {
     pub(crate) growths: u64,
     pub(crate) exhausted: u64,
     pub(crate) discarded: u64,
+    pub(crate) trimmed: u64,
     /// The pool is being dropped: the exit hooks of threads leave its caches alone.
     pub(crate) dead: bool,
 }
@@ -31,6 +32,7 @@ impl<T> Depot<T> {
             growths: 0,
             exhausted: 0,
             discarded: 0,
+            trimmed: 0,
             dead: false,
         }
     }
@@ -57,6 +59,9 @@ pub(crate) struct Cache<T> {
 
 pub(crate) struct CacheInner<T> {
     pub(crate) items: Vec<Slot<T>>,
+    /// The fewest `items` since the period of `trim_unused` began: the items below were not
+    /// touched since.
+    pub(crate) low: usize,
     pub(crate) counters: Counters<Cell<u64>>,
     /// The thread that owns the cache now has registered the hook that empties it into the
     /// depot when the thread exits (a new thread that inherits the cache registers its own).
@@ -89,6 +94,7 @@ impl<T> Cache<T> {
             lock,
             inner: UnsafeCell::new(CacheInner {
                 items: Vec::with_capacity(size),
+                low: 0,
                 counters: Counters::default(),
                 hooked: false,
             }),
@@ -208,9 +214,27 @@ impl<T> CacheInner<T> {
         true
     }
 
+    /// Takes one idle object, if any, for an allocation.
+    #[inline]
+    pub(crate) fn take(&mut self) -> Option<Slot<T>> {
+        let slot = self.items.pop()?;
+        self.low = self.low.min(self.items.len());
+        self.counters.on_allocate_unpeaked();
+        Some(slot)
+    }
+
+    /// Takes the idle objects that no allocation reached since the period began (the bottom of
+    /// the stack) into `taken`, and starts a new period.
+    pub(crate) fn take_unused(&mut self, taken: &mut Vec<Slot<T>>) {
+        let low = self.low.min(self.items.len());
+        taken.extend(self.items.drain(..low));
+        self.low = self.items.len();
+    }
+
     /// Moves the idle objects past the first `keep` into the depot (every one for `keep` 0).
     pub(crate) fn spill(&mut self, depot: &mut Depot<T>, keep: usize) {
         let keep = keep.min(self.items.len());
+        self.low = self.low.min(keep);
         depot.outside -= self.items.len() - keep;
         for slot in self.items.drain(keep..) {
             depot.slab.push_idle(slot);

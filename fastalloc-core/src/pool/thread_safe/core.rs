@@ -1,12 +1,12 @@
 //! [`SharedCore`]: the engine of a `ThreadSafePool` (see the module above for the design).
 
-use super::cache::{Cache, Depot, OwnCache};
+use super::cache::{Cache, CacheInner, Depot, OwnCache};
 use crate::builder::{Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::per_thread::{self, ExitHook, Table};
 use crate::pool::local::SharedEnv;
-use crate::slab::{discard_all, EmptySlot, Owner, Slab, Slot};
+use crate::slab::{discard_all, EmptySlot, Gone, Owner, Slab, Slot};
 use crate::stats::{Counter, PoolStats};
 use crate::sync::{Arc, Mutex, MutexGuard, Ordering, Weak};
 
@@ -72,7 +72,10 @@ impl<T> SharedCore<T> {
                 depot.outside -= 1;
                 depot.slab.push_idle(slot);
             }
-            core.depot.lock().peak_outside = 0;
+            let mut depot = core.depot.lock();
+            depot.peak_outside = 0;
+            // Built with the pool: idle since then, for `trim_unused`.
+            depot.slab.restart_period();
         }
         Ok(core)
     }
@@ -96,8 +99,64 @@ impl<T> SharedCore<T> {
         drop(depot);
         // SAFETY: the slots were idle (taken off the idle list): each holds an object that
         // nothing refers to.
-        unsafe { discard_all(self, taken) };
+        unsafe { discard_all(self, taken, Gone::Discarded) };
         self.env.hooks.check_closed();
+    }
+
+    /// Drops idle objects, from the depot and from every thread's cache, until at most `keep`
+    /// are idle; returns how many it dropped. Then gives back the chunks left empty.
+    pub(crate) fn trim(&self, keep: usize) -> usize {
+        let mut depot = self.depot.lock();
+        // Every cache's objects to the depot first (one heavy barrier for all), so that the
+        // count is exact when the other threads are quiet.
+        Cache::visit_all(self.all_caches(), false, |inner| inner.spill(&mut depot, 0));
+        let taken = depot.slab.take_idle_over(keep);
+        // Outside the depot while being dropped; `vacate` counts each back in.
+        depot.outside += taken.len();
+        // SAFETY: taken off the depot's idle list: each holds an object nothing refers to.
+        unsafe { self.drop_trimmed(depot, taken) }
+    }
+
+    /// Drops the idle objects that stayed idle, in the depot or in a cache, since the last
+    /// call (or since the pool was built); returns how many. Then gives back the chunks left
+    /// empty.
+    pub(crate) fn trim_unused(&self) -> usize {
+        let mut depot = self.depot.lock();
+        let mut taken = depot.slab.take_unused();
+        // Outside the depot while being dropped (`vacate` counts each back in); the ones taken
+        // from caches below were outside it already.
+        depot.outside += taken.len();
+        Cache::visit_all(self.all_caches(), false, |inner| {
+            inner.take_unused(&mut taken);
+        });
+        // SAFETY: taken off the depot's idle list or out of a cache: each holds an object
+        // nothing refers to.
+        unsafe { self.drop_trimmed(depot, taken) }
+    }
+
+    /// Drops the idle objects `taken` (outside the lock: a `Drop` may use the pool), then
+    /// gives back the chunks left empty. Returns how many objects it dropped.
+    ///
+    /// # Safety
+    ///
+    /// Every slot in `taken` holds an object that nothing refers to, and is listed nowhere
+    /// (neither in the depot nor in a cache); `depot.outside` does not count them.
+    unsafe fn drop_trimmed(
+        &self,
+        mut depot: MutexGuard<'_, Depot<T>>,
+        taken: Vec<Slot<T>>,
+    ) -> usize {
+        let count = taken.len();
+        if count == 0 {
+            return 0;
+        }
+        // `vacate` counts each one back in.
+        depot.outside += count;
+        drop(depot);
+        // SAFETY: guaranteed by the caller.
+        unsafe { discard_all(self, taken, Gone::Trimmed) };
+        self.depot.lock().slab.shrink();
+        count
     }
 
     pub(crate) fn stats(&self) -> PoolStats {
@@ -110,6 +169,7 @@ impl<T> SharedCore<T> {
             growths: depot.growths,
             exhausted: depot.exhausted,
             discarded: depot.discarded,
+            trimmed: depot.trimmed,
             ..PoolStats::default()
         };
         let (mut allocations, mut returns, mut detached, mut built) = (0u64, 0, 0, 0);
@@ -219,11 +279,7 @@ impl<T: 'static> SharedCore<T> {
             return Err(PoolError::Closed);
         }
         let cache = self.cache();
-        let hit = cache.with(|inner| {
-            let slot = inner.items.pop()?;
-            inner.counters.on_allocate_unpeaked();
-            Some(slot)
-        });
+        let hit = cache.with(CacheInner::take);
         let slot = match hit {
             Some(slot) => slot,
             None => self.allocate_slow(cache)?,
@@ -414,7 +470,7 @@ impl<T: 'static> SharedCore<T> {
     fn discard_cached(&self, cache: OwnCache<'_, T>) {
         let parked: Vec<Slot<T>> = cache.with(|inner| inner.items.drain(..).collect());
         // SAFETY: the slots were idle in the cache: each holds an object nothing refers to.
-        unsafe { discard_all(self, parked) };
+        unsafe { discard_all(self, parked, Gone::Discarded) };
     }
 
     /// The cache is full: move a batch back to the depot, then keep `slot`. The exiting
@@ -474,10 +530,14 @@ impl<T> Owner<T> for SharedCore<T> {
         (self.env.hooks.factory)()
     }
 
-    fn vacate(&self, slot: Slot<T>, discarded: bool) {
+    fn vacate(&self, slot: Slot<T>, gone: Gone) {
         let mut depot = self.depot.lock();
         depot.outside -= 1;
-        depot.discarded += u64::from(discarded);
+        match gone {
+            Gone::Unbuilt => {}
+            Gone::Discarded => depot.discarded += 1,
+            Gone::Trimmed => depot.trimmed += 1,
+        }
         depot.slab.push_vacant(slot);
     }
 

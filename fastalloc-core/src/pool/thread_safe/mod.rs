@@ -141,6 +141,50 @@ impl<T> ThreadSafePool<T> {
     pub fn is_closed(&self) -> bool {
         self.core.env.is_closed()
     }
+
+    /// Drops idle objects, from the shared depot and from every thread's cache, until at most
+    /// `keep_idle` are idle; returns how many it dropped (counted in `stats().trimmed`).
+    /// Called from one thread while the others are quiet, exactly `keep_idle` stay idle (while
+    /// they work, the objects they release meanwhile stay too).
+    ///
+    /// It keeps the objects in the oldest slots, and a growing pool then gives back every
+    /// chunk it added whose slots are all empty: its capacity falls back, never below the
+    /// initial capacity. Like `stats()`, it briefly visits every thread's cache.
+    ///
+    /// A `Drop` of the object that panics stops the trim: the objects not dropped yet stay
+    /// idle, and the panic goes on.
+    pub fn trim(&self, keep_idle: usize) -> usize {
+        self.core.trim(keep_idle)
+    }
+
+    /// Drops the idle objects that no allocation needed since the previous call (or since the
+    /// pool was built): those that stayed idle, in the depot or in a thread's cache, through
+    /// that whole period. Returns how many it dropped, and gives back empty chunks as
+    /// [`trim`](Self::trim) does.
+    ///
+    /// Called from a timer every few seconds, it keeps what the program's working set needs.
+    /// It errs on the side of keeping: an idle object that moved between a thread's cache and
+    /// the depot during the period counts as used.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fastalloc_core::ThreadSafePool;
+    ///
+    /// let pool: ThreadSafePool<Vec<u8>> = ThreadSafePool::new(1000)?;
+    /// let burst: Vec<_> = (0..1000).map(|_| pool.allocate().unwrap()).collect();
+    /// drop(burst);
+    /// pool.trim_unused(); // starts the period
+    /// for _ in 0..100 {
+    ///     let _working_set: Vec<_> = (0..10).map(|_| pool.allocate().unwrap()).collect();
+    /// }
+    /// assert_eq!(pool.trim_unused(), 990);
+    /// assert_eq!(pool.idle(), 10);
+    /// # Ok::<(), fastalloc_core::BuildError>(())
+    /// ```
+    pub fn trim_unused(&self) -> usize {
+        self.core.trim_unused()
+    }
 }
 
 impl<T: 'static> ThreadSafePool<T> {

@@ -1,0 +1,545 @@
+//! Memory that comes back (issue 13): refused objects (`Reset::reusable`, `retain_if`), `trim`,
+//! `trim_unused` and chunks given back, on every pool kind, with every object's drop counted.
+#![allow(missing_docs)]
+#![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
+
+mod common;
+
+use std::ops::DerefMut;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::{scaled, Counts};
+#[cfg(feature = "async")]
+use fastalloc_core::AsyncPool;
+use fastalloc_core::{
+    FixedPool, GrowingPool, Growth, PoolBuilder, PoolError, PoolStats, Reset, ThreadLocalPool,
+    ThreadSafePool,
+};
+
+/// A buffer that counts its life in a [`Counts`], and that is not reusable once its capacity
+/// is above `limit` (or panics when asked, with `limit` 0).
+struct Buffer {
+    bytes: Vec<u8>,
+    limit: usize,
+    counts: Arc<Counts>,
+}
+
+impl Buffer {
+    fn new(counts: &Arc<Counts>, limit: usize) -> Self {
+        counts.created.fetch_add(1, Ordering::SeqCst);
+        Self {
+            bytes: Vec::new(),
+            limit,
+            counts: Arc::clone(counts),
+        }
+    }
+}
+
+impl Reset for Buffer {
+    fn reset(&mut self) {
+        self.counts.resets.fetch_add(1, Ordering::SeqCst);
+        self.bytes.clear();
+    }
+
+    fn reusable(&self) -> bool {
+        assert!(self.limit > 0, "reusable failed on purpose");
+        self.bytes.capacity() <= self.limit
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        self.counts.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// What the tests need of a pool, whatever its kind.
+#[allow(dead_code)] // each test uses some
+trait TestPool {
+    type Guard<'a>: DerefMut<Target = Buffer>
+    where
+        Self: 'a;
+    fn take(&self) -> Result<Self::Guard<'_>, PoolError>;
+    fn trim(&self, keep: usize) -> usize;
+    fn trim_unused(&self) -> usize;
+    fn stats(&self) -> PoolStats;
+    fn capacity(&self) -> usize;
+}
+
+macro_rules! test_pool {
+    ($pool:ty, $guard:ty, |$p:ident| $take:expr) => {
+        impl TestPool for $pool {
+            type Guard<'a> = $guard;
+            fn take(&self) -> Result<Self::Guard<'_>, PoolError> {
+                let $p = self;
+                $take
+            }
+            fn trim(&self, keep: usize) -> usize {
+                <$pool>::trim(self, keep)
+            }
+            fn trim_unused(&self) -> usize {
+                <$pool>::trim_unused(self)
+            }
+            fn stats(&self) -> PoolStats {
+                <$pool>::stats(self)
+            }
+            fn capacity(&self) -> usize {
+                <$pool>::capacity(self)
+            }
+        }
+    };
+}
+
+test_pool!(FixedPool<Buffer>, fastalloc_core::Pooled<'a, Buffer>, |p| p
+    .allocate());
+test_pool!(
+    GrowingPool<Buffer>,
+    fastalloc_core::Pooled<'a, Buffer>,
+    |p| p.allocate()
+);
+test_pool!(
+    ThreadLocalPool<Buffer>,
+    fastalloc_core::LocalPooled<'a, Buffer>,
+    |p| p.allocate()
+);
+test_pool!(
+    ThreadSafePool<Buffer>,
+    fastalloc_core::SharedPooled<'a, Buffer>,
+    |p| p.allocate()
+);
+#[cfg(feature = "async")]
+test_pool!(
+    AsyncPool<Buffer>,
+    fastalloc_core::AsyncPooled<'a, Buffer>,
+    |p| p.try_allocate()
+);
+
+/// Runs `$body` with `$pool` bound to a pool of each kind, built by `$configure` applied to
+/// the kind's builder (the same settings for each), and `$counts` to a new [`Counts`] for
+/// each. `FixedPool` is left out with `growing`.
+macro_rules! each_pool {
+    (@one $kind:ty, $counts:ident, |$b:ident| $configure:expr, |$pool:ident| $body:block) => {{
+        let $counts = Counts::new();
+        let $b = <$kind>::builder();
+        let $pool: $kind = $configure.build().unwrap();
+        let $pool = &$pool;
+        $body
+    }};
+    ($counts:ident, |$b:ident| $configure:expr, |$pool:ident| $body:block) => {{
+        each_pool!(@one FixedPool<Buffer>, $counts, |$b| $configure, |$pool| $body);
+        each_pool!(growing $counts, |$b| $configure, |$pool| $body);
+    }};
+    (growing $counts:ident, |$b:ident| $configure:expr, |$pool:ident| $body:block) => {{
+        each_pool!(@one GrowingPool<Buffer>, $counts, |$b| $configure, |$pool| $body);
+        each_pool!(@one ThreadLocalPool<Buffer>, $counts, |$b| $configure, |$pool| $body);
+        each_pool!(@one ThreadSafePool<Buffer>, $counts, |$b| $configure, |$pool| $body);
+        #[cfg(feature = "async")]
+        each_pool!(@one AsyncPool<Buffer>, $counts, |$b| $configure, |$pool| $body);
+    }};
+}
+
+/// A builder's settings for `Buffer`s counted in `counts`, refused above `limit` bytes.
+fn buffers<P: fastalloc_core::PoolKind<Item = Buffer>>(
+    builder: PoolBuilder<P>,
+    capacity: usize,
+    counts: &Arc<Counts>,
+    limit: usize,
+) -> PoolBuilder<P, fastalloc_core::WithFactory<Buffer>, fastalloc_core::UseReset> {
+    let counts = Arc::clone(counts);
+    builder
+        .capacity(capacity)
+        .factory(move || Buffer::new(&counts, limit))
+}
+
+/// Grows a pool's objects past their limit and checks they are dropped, not kept, with their
+/// slots free for new objects.
+fn refuses_oversized<P: TestPool>(pool: &P, counts: &Counts, capacity: usize) {
+    let mut big = pool.take().unwrap();
+    big.bytes.reserve(4096);
+    let mut small = pool.take().unwrap();
+    small.bytes.extend_from_slice(b"fits");
+    drop((big, small));
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.discarded, stats.idle, stats.releases),
+        (1, 1, 2),
+        "{stats}"
+    );
+    assert_eq!(counts.drops(), 1, "the oversized buffer is dropped at once");
+    // Every slot still works: the refused one is filled with a new object.
+    let all: Vec<_> = (0..capacity).map(|_| pool.take().unwrap()).collect();
+    assert_eq!(counts.created(), capacity + 1);
+    assert!(all.iter().all(|buffer| buffer.bytes.is_empty()));
+    drop(all);
+    assert_eq!(counts.live(), capacity);
+}
+
+#[test]
+fn reusable_false_drops_the_object_on_every_pool() {
+    each_pool!(counts, |b| buffers(b, 4, &counts, 1024), |pool| {
+        refuses_oversized(pool, &counts, 4);
+    });
+}
+
+#[test]
+fn retain_if_refuses_on_every_pool() {
+    each_pool!(
+        counts,
+        |b| buffers(b, 4, &counts, usize::MAX)
+            .retain_if(|buffer: &Buffer| buffer.bytes.capacity() <= 1024),
+        |pool| {
+            refuses_oversized(pool, &counts, 4);
+        }
+    );
+}
+
+#[test]
+fn retain_if_after_reset_with_sees_the_reset_object() {
+    let seen_empty = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&seen_empty);
+    let pool = FixedPool::builder()
+        .capacity(2)
+        .factory(Vec::<u8>::new)
+        .reset_with(Vec::clear)
+        .retain_if(move |v: &Vec<u8>| {
+            seen.store(v.is_empty(), Ordering::SeqCst);
+            v.capacity() < 100
+        })
+        .retain_if(|v: &Vec<u8>| v.capacity() != 50)
+        .build()
+        .unwrap();
+    pool.allocate().unwrap().extend_from_slice(b"abc");
+    assert!(seen_empty.load(Ordering::SeqCst));
+    assert_eq!(pool.idle(), 1);
+    pool.allocate().unwrap().reserve_exact(200); // the idle one: refused by the first
+    pool.allocate().unwrap().reserve_exact(50); // a new one: refused by the second
+    let stats = pool.stats();
+    assert_eq!((stats.discarded, stats.idle), (2, 0), "{stats}");
+    pool.allocate().unwrap().push(1);
+    assert_eq!(pool.idle(), 1);
+}
+
+#[test]
+fn a_reusable_that_panics_is_counted_and_loses_no_slot() {
+    each_pool!(counts, |b| buffers(b, 2, &counts, 0), |pool| {
+        let first = pool.take().unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(first)));
+        assert!(panicked.is_err(), "the panic goes on from the guard's drop");
+        assert_eq!(counts.drops(), 1, "the object is dropped");
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.discarded, stats.idle, stats.in_use),
+            (1, 0, 0),
+            "{stats}"
+        );
+        // Both slots still lend.
+        let a = pool.take().unwrap();
+        let b = pool.take().unwrap();
+        assert_eq!(counts.created(), 3);
+        std::mem::forget((a, b)); // each would panic again
+    });
+}
+
+#[test]
+fn trim_leaves_exactly_keep_idle_on_every_pool() {
+    each_pool!(counts, |b| buffers(b, 50, &counts, usize::MAX), |pool| {
+        let held: Vec<_> = (0..50).map(|_| pool.take().unwrap()).collect();
+        drop(held);
+        assert_eq!(pool.stats().idle, 50);
+        assert_eq!(pool.trim(60), 0, "fewer idle than asked to keep");
+        assert_eq!(pool.trim(12), 38);
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.idle, stats.trimmed, stats.discarded),
+            (12, 38, 0),
+            "{stats}"
+        );
+        assert_eq!(counts.drops(), 38);
+        // The objects kept are whole; the slots freed are refilled on demand.
+        let again: Vec<_> = (0..50).map(|_| pool.take().unwrap()).collect();
+        assert_eq!(counts.created(), 50 + 38);
+        drop(again);
+        assert_eq!(pool.trim(0), 50);
+        assert_eq!(counts.live(), 0);
+        assert_eq!(pool.stats().trimmed, 88);
+    });
+}
+
+#[test]
+fn trim_keeps_lent_objects_and_drops_none_twice() {
+    each_pool!(counts, |b| buffers(b, 8, &counts, usize::MAX), |pool| {
+        let mut lent: Vec<_> = (0..8).map(|_| pool.take().unwrap()).collect();
+        lent.truncate(3);
+        assert_eq!(pool.trim(0), 5);
+        for (i, buffer) in lent.iter_mut().enumerate() {
+            buffer.bytes.push(i as u8);
+        }
+        drop(lent);
+        assert_eq!(pool.stats().idle, 3);
+        assert_eq!(pool.trim(0), 3);
+        assert_eq!((counts.created(), counts.drops()), (8, 8));
+    });
+}
+
+/// A burst grows a pool far past its initial capacity; `trim(0)` gives every added chunk back.
+#[test]
+fn a_burst_and_trim_zero_bring_growing_pools_back_to_their_initial_capacity() {
+    let burst = scaled(20_000, 300);
+    each_pool!(
+        growing counts,
+        |b| buffers(b, 16, &counts, usize::MAX).growth(Growth::Exponential(2.0)),
+        |pool| {
+            let held: Vec<_> = (0..burst).map(|_| pool.take().unwrap()).collect();
+            assert!(pool.capacity() >= burst);
+            drop(held);
+            assert_eq!(pool.trim(0), burst);
+            assert_eq!(pool.capacity(), 16, "{}", pool.stats());
+            assert_eq!(counts.live(), 0);
+            // It grows again as before, and every object is distinct.
+            let held: Vec<_> = (0..burst).map(|_| pool.take().unwrap()).collect();
+            let mut addresses: Vec<usize> = held
+                .iter()
+                .map(|g| std::ptr::from_ref::<Buffer>(g).addr())
+                .collect();
+            addresses.sort_unstable();
+            addresses.dedup();
+            assert_eq!(addresses.len(), burst);
+            drop(held);
+        }
+    );
+}
+
+/// Lent objects pin their chunks: a trim gives back only the chunks with no object in them,
+/// and new objects go to the oldest chunks first.
+#[test]
+fn chunks_with_lent_objects_stay_and_new_objects_go_low() {
+    let counts = Counts::new();
+    let pool: GrowingPool<Buffer> = buffers(GrowingPool::builder(), 4, &counts, usize::MAX)
+        .growth(Growth::Linear(4))
+        .build()
+        .unwrap();
+    let mut held: Vec<_> = (0..16).map(|_| pool.allocate().unwrap()).collect();
+    assert_eq!(pool.capacity(), 16); // four chunks of 4
+                                     // Keep one object of the third chunk (objects 8..12).
+    let pinned = held.swap_remove(9);
+    drop(held);
+    assert_eq!(pool.trim(0), 15);
+    assert_eq!(
+        pool.capacity(),
+        8,
+        "the first chunk and the pinned one stay"
+    );
+    drop(pinned);
+    // 4 + 3 empty slots in the two chunks left, plus the pinned object now idle.
+    let refill: Vec<_> = (0..8).map(|_| pool.allocate().unwrap()).collect();
+    assert_eq!(
+        pool.capacity(),
+        8,
+        "no growth: the freed slots are reused first"
+    );
+    drop(refill);
+    assert_eq!(pool.trim(0), 8);
+    assert_eq!(pool.capacity(), 4);
+}
+
+/// Burst, trim, burst again, many times: slot numbers freed by a trim are reused without ever
+/// lending one object twice.
+#[test]
+fn repeated_bursts_and_trims_reuse_slot_numbers_safely() {
+    let counts = Counts::new();
+    let pool: GrowingPool<Buffer> = buffers(GrowingPool::builder(), 3, &counts, usize::MAX)
+        .growth(Growth::Linear(5))
+        .build()
+        .unwrap();
+    for round in 0..scaled(200, 20) {
+        let size = 1 + (round * 37) % 300;
+        let mut held: Vec<_> = (0..size).map(|_| pool.allocate().unwrap()).collect();
+        for (i, buffer) in held.iter_mut().enumerate() {
+            assert!(buffer.bytes.is_empty(), "an object lent twice");
+            buffer.bytes.push(i as u8);
+        }
+        // Drop every other one first, so chunks empty out of order.
+        let keep: Vec<_> = held
+            .drain(..)
+            .enumerate()
+            .filter_map(|(i, g)| (i % 2 == 0).then_some(g))
+            .collect();
+        pool.trim(round % 7);
+        drop(keep);
+        pool.trim(round % 3);
+        let stats = pool.stats();
+        assert_eq!(stats.in_use, 0);
+        assert_eq!(counts.live(), stats.idle, "{stats}");
+    }
+    pool.trim(0);
+    assert_eq!(pool.capacity(), 3);
+}
+
+/// The issue's scenario: a burst of 1,000, a call, a period with 10 in use at a time, and the
+/// next call drops 990; a period with no allocation, and the call after drops the last 10.
+#[test]
+fn trim_unused_drops_what_the_working_set_did_not_need() {
+    let burst = 1000;
+    each_pool!(counts, |b| buffers(b, burst, &counts, usize::MAX), |pool| {
+        let held: Vec<_> = (0..burst).map(|_| pool.take().unwrap()).collect();
+        drop(held);
+        assert_eq!(pool.trim_unused(), 0, "all were needed during the burst");
+        for _ in 0..scaled(100, 5) {
+            let working: Vec<_> = (0..10).map(|_| pool.take().unwrap()).collect();
+            drop(working);
+        }
+        assert_eq!(pool.trim_unused(), 990);
+        assert_eq!(pool.stats().idle, 10);
+        assert_eq!(pool.trim_unused(), 10, "nothing needed them since");
+        assert_eq!((pool.stats().idle, counts.live()), (0, 0));
+        assert_eq!(pool.stats().trimmed, 1000);
+    });
+}
+
+#[test]
+fn trim_unused_counts_preallocated_objects_as_idle_since_the_pool_was_built() {
+    let counts = Counts::new();
+    let pool: FixedPool<Buffer> = buffers(FixedPool::builder(), 10, &counts, usize::MAX)
+        .preallocate(true)
+        .build()
+        .unwrap();
+    drop(pool.allocate().unwrap());
+    assert_eq!(pool.trim_unused(), 9);
+    let pool: ThreadSafePool<Buffer> = buffers(ThreadSafePool::builder(), 10, &counts, usize::MAX)
+        .preallocate(true)
+        .build()
+        .unwrap();
+    assert_eq!(pool.trim_unused(), 10);
+}
+
+/// A trim keeps what `trim_unused` knows: objects kept by the trim that no allocation reached
+/// are still dropped by the next `trim_unused`.
+#[test]
+fn trim_then_trim_unused() {
+    let counts = Counts::new();
+    let pool: FixedPool<Buffer> = buffers(FixedPool::builder(), 20, &counts, usize::MAX)
+        .build()
+        .unwrap();
+    drop(
+        (0..20)
+            .map(|_| pool.allocate().unwrap())
+            .collect::<Vec<_>>(),
+    );
+    pool.trim_unused();
+    drop((0..5).map(|_| pool.allocate().unwrap()).collect::<Vec<_>>());
+    assert_eq!(pool.trim(8), 12);
+    // Of the 8 kept, at least 3 were not reached by the 5 allocations.
+    let dropped = pool.trim_unused();
+    assert!((3..=8).contains(&dropped), "{dropped}");
+    assert_eq!(pool.stats().idle, 8 - dropped);
+}
+
+/// A `ThreadLocalPool` trims the calling thread's part at once, and another thread's part
+/// when that thread next uses the pool.
+#[test]
+fn thread_local_trims_other_threads_parts_on_their_next_use() {
+    let counts = Counts::new();
+    let pool: ThreadLocalPool<Buffer> =
+        buffers(ThreadLocalPool::builder(), 10, &counts, usize::MAX)
+            .build()
+            .unwrap();
+    let (to_worker, from_main) = std::sync::mpsc::channel::<()>();
+    let (to_main, from_worker) = std::sync::mpsc::channel::<usize>();
+    std::thread::scope(|s| {
+        let pool = &pool;
+        s.spawn(move || {
+            drop(
+                (0..10)
+                    .map(|_| pool.allocate().unwrap())
+                    .collect::<Vec<_>>(),
+            );
+            to_main.send(pool.idle()).unwrap();
+            from_main.recv().unwrap(); // main trims meanwhile
+            assert_eq!(
+                pool.idle(),
+                10,
+                "not trimmed until this thread uses the pool"
+            );
+            drop(pool.allocate().unwrap());
+            to_main.send(pool.idle()).unwrap();
+        });
+        assert_eq!(from_worker.recv().unwrap(), 10);
+        drop((0..6).map(|_| pool.allocate().unwrap()).collect::<Vec<_>>());
+        assert_eq!(pool.trim(2), 4, "this thread's part at once");
+        to_worker.send(()).unwrap();
+        assert_eq!(
+            from_worker.recv().unwrap(),
+            2,
+            "the worker's part on its next use"
+        );
+    });
+    let stats = pool.stats();
+    assert_eq!(stats.trimmed, 4 + 8, "{stats}");
+    // The worker's last 2 go at its exit (a scoped thread's thread-locals may be destroyed
+    // after the scope ends), the main thread's 2 with the pool.
+    assert!(counts.drops() >= 12);
+    drop(pool);
+    assert_eq!(counts.live(), 0);
+}
+
+/// `trim` from one thread while eight others allocate and release: nothing is lost, nothing is
+/// lent twice, and every object is dropped exactly once.
+#[test]
+fn trim_races_allocations_on_eight_threads() {
+    let counts = Counts::new();
+    let lent_twice = Arc::new(AtomicUsize::new(0));
+    let pool: ThreadSafePool<Buffer> = buffers(ThreadSafePool::builder(), 64, &counts, usize::MAX)
+        .growth(Growth::Exponential(2.0))
+        .max_capacity(4096)
+        .build()
+        .unwrap();
+    let rounds = scaled(2000, 20);
+    let stop = AtomicBool::new(false);
+    let trims = Mutex::new(0usize);
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let (pool, lent_twice) = (&pool, &lent_twice);
+            s.spawn(move || {
+                for round in 0..rounds {
+                    let n = 1 + (round * (t + 3)) % 40;
+                    let mut held: Vec<_> = (0..n).map(|_| pool.allocate().unwrap()).collect();
+                    for buffer in &mut held {
+                        if !buffer.bytes.is_empty() {
+                            lent_twice.fetch_add(1, Ordering::SeqCst);
+                        }
+                        buffer.bytes.push(1);
+                    }
+                }
+            });
+        }
+        s.spawn(|| {
+            let mut round = 0;
+            while !stop.load(Ordering::Relaxed) && round < rounds * 4 {
+                *trims.lock().unwrap() += if round % 2 == 0 {
+                    pool.trim(round % 50)
+                } else {
+                    pool.trim_unused()
+                };
+                round += 1;
+                std::thread::yield_now();
+            }
+        });
+        // The trimming thread stops once the workers are done.
+        s.spawn(|| {
+            while pool.stats().allocations < (8 * rounds) as u64 {
+                std::thread::yield_now();
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+    });
+    assert_eq!(lent_twice.load(Ordering::SeqCst), 0);
+    let stats = pool.stats();
+    assert_eq!(stats.in_use, 0, "{stats}");
+    assert_eq!(stats.trimmed as usize, *trims.lock().unwrap());
+    assert_eq!(counts.live(), stats.idle, "{stats}");
+    assert_eq!(counts.created() as u64, stats.created);
+    pool.trim(0);
+    assert_eq!(counts.live(), 0);
+    assert!(pool.capacity() <= 64 * 2, "{}", pool.capacity());
+}
