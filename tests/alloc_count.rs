@@ -279,3 +279,86 @@ fn a_long_lived_thread_does_not_keep_dropped_thread_local_pools() {
         "{held} bytes kept after {cycles} pools were dropped"
     );
 }
+
+/// What a pool holds after a burst of `burst` objects (each with a 1 KiB buffer) and
+/// `trim(0)`, next to what the same pool holds fresh; and the bytes `trim(0)` itself freed.
+/// Evaluates to `(fresh, after_trim, freed_by_trim)`.
+macro_rules! burst_then_trim {
+    ($burst:expr, $build:expr) => {{
+        let mut fresh = None;
+        let (_, fresh_bytes) = counted(|| fresh = Some($build));
+        drop(fresh);
+        let pool = $build;
+        let (_, burst_bytes) = counted(|| {
+            let mut held: Vec<_> = (0..$burst).map(|_| pool.allocate().unwrap()).collect();
+            for record in &mut held {
+                record.payload.reserve_exact(1024);
+            }
+        });
+        let (trimmed, trim) = counting_alloc::counted(|| pool.trim(0));
+        assert_eq!(trimmed, $burst);
+        // `pool` itself (on the stack) was built outside the counts; its heap part is in
+        // `fresh_bytes` for the fresh one, which had the same settings.
+        (
+            fresh_bytes,
+            fresh_bytes + burst_bytes + trim.bytes,
+            -trim.bytes,
+        )
+    }};
+}
+
+/// Issue 13: after a burst of 20,000 and `trim(0)`, a growing pool holds within a few KiB of
+/// what a fresh pool of the same settings holds, and `trim` itself gave back the objects'
+/// buffers, the objects and the chunks they lived in.
+#[test]
+fn trim_gives_back_the_bytes_of_a_burst() {
+    let _serial = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let burst = if cfg!(miri) { 500 } else { 20_000 };
+    // At least the buffers (1 KiB each) and the objects (the `Record`s in their slots).
+    let at_least = (burst * (1024 + std::mem::size_of::<Record>())) as isize;
+    let growing = burst_then_trim!(
+        burst,
+        GrowingPool::<Record>::builder()
+            .capacity(64)
+            .growth(Growth::Exponential(2.0))
+            .build()
+            .unwrap()
+    );
+    let shared = burst_then_trim!(
+        burst,
+        ThreadSafePool::<Record>::builder()
+            .capacity(64)
+            .growth(Growth::Exponential(2.0))
+            .build()
+            .unwrap()
+    );
+    let local = burst_then_trim!(burst, {
+        let pool = ThreadLocalPool::<Record>::builder()
+            .capacity(64)
+            .growth(Growth::Exponential(2.0))
+            .build()
+            .unwrap();
+        drop(pool.allocate().unwrap()); // make this thread's part
+        pool
+    });
+    for (name, (fresh, after, freed)) in [
+        ("GrowingPool", growing),
+        ("ThreadSafePool", shared),
+        ("ThreadLocalPool", local),
+    ] {
+        println!(
+            "{name}: fresh {fresh} B, after a burst of {burst} and trim(0) {after} B, \
+             trim freed {freed} B"
+        );
+        assert!(
+            freed >= at_least,
+            "{name}: trim freed {freed} B, expected at least {at_least}"
+        );
+        assert!(
+            (after - fresh).abs() <= 4096,
+            "{name}: {after} B after the trim, {fresh} B fresh"
+        );
+    }
+}

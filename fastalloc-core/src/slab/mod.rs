@@ -863,6 +863,60 @@ mod tests {
         assert!(largest as usize >= 300 && (largest as usize) < 6 * PAGE_SLOTS + 300);
     }
 
+    /// Chunks given back in the middle leave a gap in the slot numbers, which the next
+    /// growth fills; every number still leads to its own slot.
+    #[test]
+    fn shrink_gives_back_middle_chunks_and_growth_reuses_their_numbers() {
+        let mut slab = slab(300, Growth::Linear(300), 1200);
+        let mut lent = Vec::new();
+        while let Some(EmptySlot::Found(slot) | EmptySlot::Grown(slot)) = slab.take_empty() {
+            lent.push(slot);
+        }
+        assert_eq!(slab.chunks.len(), 4);
+        // Chunk starts: 0, 512, 1024, 1536 (each 300 slots, on page boundaries).
+        let starts: Vec<u32> = slab.chunks.iter().map(|c| c.start).collect();
+        assert_eq!(starts, [0, 512, 1024, 1536]);
+        // Give back every slot but one of the last chunk.
+        let pinned = lent.pop().unwrap();
+        for slot in lent.drain(..) {
+            slab.push_vacant(slot);
+        }
+        slab.shrink();
+        assert_eq!(
+            slab.capacity(),
+            600,
+            "the first chunk and the pinned one stay"
+        );
+        assert_eq!(slab.free.entries.len(), 600);
+        assert_eq!(slab.available(), 599);
+        // 599 vacant slots: the first chunk's are handed out first (lowest numbers on top).
+        let mut again = Vec::new();
+        for _ in 0..599 {
+            let Some(EmptySlot::Found(slot)) = slab.take_empty() else {
+                panic!("vacant slots first");
+            };
+            again.push(slot);
+        }
+        assert!(again[..300].iter().all(|s| s.index() < 300));
+        // Growth fills the gap the middle chunks left.
+        let Some(EmptySlot::Grown(slot)) = slab.take_empty() else {
+            panic!("the slab grows");
+        };
+        assert_eq!(slot.index(), 512);
+        assert_eq!(slab.pages.len(), 1836_usize.div_ceil(PAGE_SLOTS));
+        again.push(slot);
+        again.push(pinned);
+        for slot in &again {
+            // SAFETY: each slot is empty and ours; writing makes it hold an object.
+            unsafe { slot.addr().write(u64::from(slot.index())) };
+            slab.push_idle(*slot);
+        }
+        while let Some(slot) = slab.pop_idle() {
+            // SAFETY: the slot holds the `u64` written above.
+            assert_eq!(unsafe { *slot.as_ref() }, u64::from(slot.index()));
+        }
+    }
+
     #[test]
     fn the_free_list_holds_four_bytes_per_slot() {
         let slab = slab(1000, Growth::Exponential(2.0), 1000);

@@ -18,6 +18,9 @@ pub(crate) struct Depot<T> {
     pub(crate) exhausted: u64,
     pub(crate) discarded: u64,
     pub(crate) trimmed: u64,
+    /// A trim is dropping the objects it took, on the thread of this number (`usize::MAX` for
+    /// an exiting thread): their slots come back one by one. One trim at a time.
+    pub(crate) trimmer: Option<usize>,
     /// The pool is being dropped: the exit hooks of threads leave its caches alone.
     pub(crate) dead: bool,
 }
@@ -33,6 +36,7 @@ impl<T> Depot<T> {
             exhausted: 0,
             discarded: 0,
             trimmed: 0,
+            trimmer: None,
             dead: false,
         }
     }

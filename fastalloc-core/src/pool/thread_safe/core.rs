@@ -104,9 +104,13 @@ impl<T> SharedCore<T> {
     }
 
     /// Drops idle objects, from the depot and from every thread's cache, until at most `keep`
-    /// are idle; returns how many it dropped. Then gives back the chunks left empty.
+    /// are idle; returns how many it dropped. Then gives back the chunks left empty. Returns 0
+    /// at once if another trim is running (or this is a `Drop` called by one).
     pub(crate) fn trim(&self, keep: usize) -> usize {
         let mut depot = self.depot.lock();
+        if depot.trimmer.is_some() {
+            return 0;
+        }
         // Every cache's objects to the depot first (one heavy barrier for all), so that the
         // count is exact when the other threads are quiet.
         Cache::visit_all(self.all_caches(), false, |inner| inner.spill(&mut depot, 0));
@@ -119,9 +123,12 @@ impl<T> SharedCore<T> {
 
     /// Drops the idle objects that stayed idle, in the depot or in a cache, since the last
     /// call (or since the pool was built); returns how many. Then gives back the chunks left
-    /// empty.
+    /// empty. Returns 0 at once if another trim is running.
     pub(crate) fn trim_unused(&self) -> usize {
         let mut depot = self.depot.lock();
+        if depot.trimmer.is_some() {
+            return 0;
+        }
         let mut taken = depot.slab.take_unused();
         // Outside the depot while being dropped (`vacate` counts each back in); the ones taken
         // from caches below were outside it already.
@@ -137,24 +144,38 @@ impl<T> SharedCore<T> {
     /// Drops the idle objects `taken` (outside the lock: a `Drop` may use the pool), then
     /// gives back the chunks left empty. Returns how many objects it dropped.
     ///
+    /// While it drops them, their slots are neither idle nor free, so an allocation that
+    /// finds nothing else waits for them (see `allocate_slow`) rather than report a pool at
+    /// its maximum exhausted.
+    ///
     /// # Safety
     ///
     /// Every slot in `taken` holds an object that nothing refers to, and is listed nowhere
-    /// (neither in the depot nor in a cache); `depot.outside` does not count them.
+    /// (neither in the depot nor in a cache); `depot.outside` counts them.
     unsafe fn drop_trimmed(
         &self,
         mut depot: MutexGuard<'_, Depot<T>>,
         taken: Vec<Slot<T>>,
     ) -> usize {
+        /// Ends the trim, even if a `Drop` panics.
+        struct Done<'a, T>(&'a SharedCore<T>);
+
+        impl<T> Drop for Done<'_, T> {
+            fn drop(&mut self) {
+                self.0.depot.lock().trimmer = None;
+            }
+        }
+
         let count = taken.len();
         if count == 0 {
             return 0;
         }
-        // `vacate` counts each one back in.
-        depot.outside += count;
+        depot.trimmer = Some(per_thread::current().unwrap_or(usize::MAX));
         drop(depot);
+        let done = Done(self);
         // SAFETY: guaranteed by the caller.
         unsafe { discard_all(self, taken, Gone::Trimmed) };
+        drop(done);
         self.depot.lock().slab.shrink();
         count
     }
@@ -290,40 +311,57 @@ impl<T: 'static> SharedCore<T> {
 
     #[cold]
     fn allocate_slow(&self, cache: OwnCache<'_, T>) -> Result<Slot<T>, PoolError> {
-        let mut depot = self.depot.lock();
-        if self.env.is_closed() {
-            return Err(PoolError::Closed);
-        }
-        if let Some(slot) = self.refill(&mut depot, cache) {
-            return Ok(slot);
-        }
-        if let Some(empty) = depot.slab.take_empty() {
-            let slot = match empty {
-                EmptySlot::Found(slot) => slot,
-                EmptySlot::Grown(slot) => {
-                    depot.growths += 1;
-                    slot
-                }
+        let mut round = 0;
+        loop {
+            let mut depot = self.depot.lock();
+            if self.env.is_closed() {
+                return Err(PoolError::Closed);
+            }
+            if let Some(slot) = self.refill(&mut depot, cache) {
+                return Ok(slot);
+            }
+            if let Some(empty) = depot.slab.take_empty() {
+                let slot = match empty {
+                    EmptySlot::Found(slot) => slot,
+                    EmptySlot::Grown(slot) => {
+                        depot.growths += 1;
+                        slot
+                    }
+                };
+                depot.lend(1);
+                drop(depot);
+                slot.construct(self);
+                cache.with(|inner| {
+                    inner.counters.created.add(1);
+                    inner.counters.on_allocate_unpeaked();
+                });
+                return Ok(slot);
+            }
+            // Every slot is built and none is idle in the depot: gather the idle objects
+            // parked in every thread's cache (the depot lock keeps them from moving back
+            // meanwhile).
+            Cache::visit_all(self.all_caches(), false, |inner| inner.spill(&mut depot, 0));
+            if let Some(slot) = self.refill(&mut depot, cache) {
+                return Ok(slot);
+            }
+            // A trim on another thread is dropping idle objects: their slots come back one
+            // by one, and this allocation would have had one of them. (A `Drop` that allocates
+            // on the trimming thread itself must not wait for its own trim; nor does an exiting
+            // thread, which cannot tell whether it is the trimmer.)
+            let other_trims = match (depot.trimmer, per_thread::current()) {
+                (Some(trimmer), Some(me)) => trimmer != me,
+                _ => false,
             };
-            depot.lend(1);
-            drop(depot);
-            slot.construct(self);
-            cache.with(|inner| {
-                inner.counters.created.add(1);
-                inner.counters.on_allocate_unpeaked();
+            if other_trims {
+                drop(depot);
+                crate::sync::pause(&mut round);
+                continue;
+            }
+            depot.exhausted += 1;
+            return Err(PoolError::Exhausted {
+                capacity: depot.slab.capacity(),
             });
-            return Ok(slot);
         }
-        // Every slot is built and none is idle in the depot: gather the idle objects parked
-        // in every thread's cache (the depot lock keeps them from moving back meanwhile).
-        Cache::visit_all(self.all_caches(), false, |inner| inner.spill(&mut depot, 0));
-        if let Some(slot) = self.refill(&mut depot, cache) {
-            return Ok(slot);
-        }
-        depot.exhausted += 1;
-        Err(PoolError::Exhausted {
-            capacity: depot.slab.capacity(),
-        })
     }
 
     /// Moves up to a batch of idle objects from the depot to `cache` and lends one of them.
