@@ -7,6 +7,12 @@
 //! response to a writer thread, which "sends" it and drops it. The same pipeline then runs with
 //! a fresh `Vec::with_capacity` for every buffer, to compare how many buffers each builds.
 //!
+//! Keeping memory in check: a few requests ask for a 1 MiB response; the pool's `retain_if`
+//! refuses those buffers when they come back (dropped, counted in `discarded`) instead of
+//! keeping a megabyte per slot for the life of the pool. A last section grows a pool in a burst
+//! of connections and shows `trim_unused` giving the burst's buffers and chunks back once the
+//! load is quiet again.
+//!
 //! Run it with `cargo run --release --example request_buffers`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +28,11 @@ const WORKERS: usize = 4;
 const BUFFER_SIZE: usize = 4096;
 /// Buffers waiting in each channel at most; bounds the buffers in flight.
 const QUEUE: usize = 8;
+/// Every this many requests, one asks for a large response.
+const LARGE_EVERY: usize = 5_000;
+const LARGE_BODY: usize = 1 << 20;
+/// Buffers that grew past this are not kept when they come back.
+const KEEP_AT_MOST: usize = 64 * 1024;
 
 /// What one run of the pipeline did.
 struct Report {
@@ -89,7 +100,8 @@ fn read_request(id: usize, buffer: &mut Vec<u8>) {
     buffer.extend_from_slice(b"Host: shop.example\r\nAccept: text/plain\r\n\r\n");
 }
 
-/// Writes the response to `request` into `buffer`: a header and a body of 100 to 3,100 bytes.
+/// Writes the response to `request` into `buffer`: a header and a body of 100 to 3,100 bytes,
+/// or of 1 MiB for one request in [`LARGE_EVERY`].
 fn respond(id: usize, request: &[u8], buffer: &mut Vec<u8>) {
     let line_end = request
         .windows(2)
@@ -99,7 +111,11 @@ fn respond(id: usize, request: &[u8], buffer: &mut Vec<u8>) {
         .split(|&byte| byte == b' ')
         .nth(1)
         .unwrap_or_default();
-    let body_len = 100 + (id * 7919) % 3000;
+    let body_len = if id % LARGE_EVERY == LARGE_EVERY - 1 {
+        LARGE_BODY
+    } else {
+        100 + (id * 7919) % 3000
+    };
     buffer.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n");
     buffer.extend_from_slice(b"item at ");
     buffer.extend_from_slice(path);
@@ -117,6 +133,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 counter.fetch_add(1, Ordering::Relaxed);
                 Vec::with_capacity(BUFFER_SIZE)
             })
+            // One large response must not pin a megabyte in the pool for good.
+            .retain_if(|buffer: &Vec<u8>| buffer.capacity() <= KEEP_AT_MOST)
             .build()?,
     );
 
@@ -146,6 +164,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         built.load(Ordering::Relaxed),
         waits.load(Ordering::Relaxed)
     );
+    let large = REQUESTS / LARGE_EVERY;
+    println!(
+        "{large} responses of {} KiB: {} buffers refused on return (over {} KiB), so the \
+         pool holds no buffer over {} KiB",
+        LARGE_BODY / 1024,
+        stats.discarded,
+        KEEP_AT_MOST / 1024,
+        KEEP_AT_MOST / 1024
+    );
+    assert_eq!(stats.discarded, large as u64);
 
     println!("\n== The same pipeline without a pool ==");
     let plain = serve(|| Vec::<u8>::with_capacity(BUFFER_SIZE));
@@ -169,5 +197,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pooled.elapsed,
         plain.elapsed
     );
+
+    burst_then_quiet()?;
+    Ok(())
+}
+
+/// A burst of connections grows a pool far past its usual size; `trim_unused`, called from a
+/// timer (here: by hand, after each "period"), gives the burst's buffers back once the load is
+/// quiet again, and with them the chunks the pool grew by.
+fn burst_then_quiet() -> Result<(), Box<dyn std::error::Error>> {
+    const BURST: usize = 5_000;
+    const STEADY: usize = 8;
+    println!("\n== A burst of {BURST} connections, then {STEADY} at a time ==");
+    let pool = ThreadSafePool::builder()
+        .capacity(64)
+        .growth(fastalloc::Growth::Exponential(2.0))
+        .max_capacity(16_384)
+        .factory(|| Vec::<u8>::with_capacity(BUFFER_SIZE))
+        .build()?;
+    let burst: Vec<_> = (0..BURST)
+        .map(|_| pool.allocate())
+        .collect::<Result<_, _>>()?;
+    drop(burst);
+    let after_burst = pool.stats();
+    // The timer's first tick: every buffer was needed since the pool was built.
+    let first = pool.trim_unused();
+    // A quiet period: the steady load needs a handful of buffers at a time.
+    for _ in 0..10_000 {
+        let in_flight: Vec<_> = (0..STEADY)
+            .map(|_| pool.allocate())
+            .collect::<Result<_, _>>()?;
+        drop(in_flight);
+    }
+    // The next tick drops what the quiet period did not touch.
+    let second = pool.trim_unused();
+    let stats = pool.stats();
+    println!(
+        "after the burst: capacity {}, idle {} ({} KiB of buffers)",
+        after_burst.capacity,
+        after_burst.idle,
+        after_burst.idle * BUFFER_SIZE / 1024
+    );
+    println!("trim_unused after the burst dropped {first}; after the quiet period, {second}");
+    println!(
+        "now: capacity {}, idle {} ({} KiB of buffers)",
+        stats.capacity,
+        stats.idle,
+        stats.idle * BUFFER_SIZE / 1024
+    );
+    println!("{stats}");
+    assert_eq!(first, 0);
+    assert!(stats.idle <= 2 * STEADY && stats.capacity < after_burst.capacity);
     Ok(())
 }

@@ -16,7 +16,8 @@
 //!
 //! Every pool hands out a guard that dereferences to the object; dropping the guard resets the
 //! object (with [`Reset`] or the builder's `reset_with`) and makes it idle again. Objects are
-//! reused last-in, first-out and never move, and a warm pool never calls the allocator.
+//! reused last-in, first-out, a lent object never moves, and a warm pool never calls the
+//! allocator. `trim` and `trim_unused` give idle objects, and the chunks a pool grew by, back.
 //!
 //! # Examples
 //!

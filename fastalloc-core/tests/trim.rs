@@ -543,3 +543,34 @@ fn trim_races_allocations_on_eight_threads() {
     assert_eq!(counts.live(), 0);
     assert!(pool.capacity() <= 64 * 2, "{}", pool.capacity());
 }
+
+/// After a burst, the objects a program keeps using are the last ones released, in the newest
+/// chunk. `trim_unused` still gives that chunk back: the working set's idle objects move to
+/// empty slots of the first chunk, whole (their buffers' capacity kept), and the pool is back
+/// to its initial capacity.
+#[test]
+fn trim_unused_moves_the_working_set_to_the_oldest_chunk() {
+    let burst = scaled(5000, 200);
+    each_pool!(
+        growing counts,
+        |b| buffers(b, 16, &counts, usize::MAX).growth(Growth::Exponential(2.0)),
+        |pool| {
+            drop((0..burst).map(|_| pool.take().unwrap()).collect::<Vec<_>>());
+            assert_eq!(pool.trim_unused(), 0);
+            for _ in 0..scaled(100, 5) {
+                let mut working: Vec<_> = (0..8).map(|_| pool.take().unwrap()).collect();
+                for buffer in &mut working {
+                    buffer.bytes.reserve_exact(100);
+                }
+            }
+            assert_eq!(pool.trim_unused(), burst - 8);
+            let stats = pool.stats();
+            assert_eq!((stats.capacity, stats.idle), (16, 8), "{stats}");
+            let working: Vec<_> = (0..8).map(|_| pool.take().unwrap()).collect();
+            assert!(working.iter().all(|b| b.bytes.capacity() >= 100 && b.bytes.is_empty()));
+            assert_eq!(counts.created(), burst, "the working set was kept, not rebuilt");
+            drop(working);
+            assert_eq!(counts.live(), 8);
+        }
+    );
+}

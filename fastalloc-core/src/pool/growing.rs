@@ -11,7 +11,9 @@ use crate::reset::Reset;
 /// A pool for one thread that grows when every object is lent: by a fixed step
 /// ([`Growth::Linear`]) or a factor ([`Growth::Exponential`]), up to an optional maximum.
 ///
-/// Growing adds a new chunk of slots; objects already built never move, so guards stay valid.
+/// Growing adds a new chunk of slots; a lent object never moves, so guards stay valid.
+/// [`trim`](Self::trim) and [`trim_unused`](Self::trim_unused) give the chunks back once a
+/// burst is over.
 /// Like [`FixedPool`](crate::FixedPool), it uses no locks and no atomics.
 ///
 /// # Examples

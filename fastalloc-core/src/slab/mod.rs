@@ -2,7 +2,10 @@
 //!
 //! A [`Slab`] owns a list of chunks. Each chunk is one allocation of uninitialised slots; a
 //! growing pool adds a chunk and never moves the objects already built, so a guard's pointer
-//! stays valid for as long as the guard lives. Every slot is in exactly one of four states:
+//! stays valid for as long as the guard lives. After a trim, [`Slab::shrink`] gives back the
+//! chunks past the initial ones that hold no lent object, moving their idle objects (which
+//! nothing refers to) to empty slots of the chunks that stay. Every slot is in exactly one of
+//! four states:
 //!
 //! * **idle**: holds a constructed object, listed on the idle stack (LIFO, so the most recently
 //!   used, cache-warm object is handed out next);
@@ -608,18 +611,29 @@ impl<T> Slab<T> {
         taken
     }
 
+    /// How many idle objects at the bottom of the stack no allocation reached this period.
+    pub(crate) fn untouched(&self) -> usize {
+        self.free.low().min(self.free.idle)
+    }
+
     /// Starts a period of [`take_unused`](Self::take_unused) now.
     pub(crate) fn restart_period(&mut self) {
         self.free.set_low(self.free.idle);
     }
 
-    /// Gives back every chunk past the initial capacity whose slots are all empty (vacant or
-    /// never used), and shrinks the free list and the page table to the capacity left. Called
-    /// after a trim: the objects are dropped first (they hold no slot of a chunk given back).
+    /// Gives back the chunks past the initial capacity that hold no lent object, and shrinks
+    /// the free list and the page table to the capacity left. Called after a trim: the
+    /// objects are dropped first.
     ///
-    /// If the allocator refuses the smaller free list, the chunks stay (nothing is lost).
+    /// A chunk whose only objects are idle is given back too when the slots left elsewhere
+    /// have room for them: its idle objects move to the lowest empty slots (nothing refers to
+    /// an idle object, so it may move; a lent one never does). Without that, the few objects a
+    /// program keeps using after a burst (the last ones released, in its newest chunk) would
+    /// keep that whole chunk.
+    ///
+    /// If the allocator refuses the smaller free list, nothing changes (nothing is lost).
     pub(crate) fn shrink(&mut self) {
-        let Some(gone) = self.empty_chunks() else {
+        let Some(gone) = self.chunks_to_give_back() else {
             return;
         };
         let is_gone = |chunks: &[Chunk<T>], index: u32| {
@@ -628,18 +642,16 @@ impl<T> Slab<T> {
                 (chunk.start..chunk.start + chunk.len() as u32).contains(&index)
             })
         };
-        // The empty slots of the chunks that stay, as vacant ones: those listed, and the fresh
-        // ones (the fresh cursor cannot survive chunks leaving the list from under it).
-        let mut vacant: Vec<u32> = Vec::new();
-        let capacity: usize = self.capacity();
-        let kept_capacity = capacity - gone.iter().map(|&at| self.chunks[at].len()).sum::<usize>();
-        if vacant
+        // The empty slots of the chunks that stay: those listed as vacant, and the fresh ones
+        // (the fresh cursor cannot survive chunks leaving the list from under it).
+        let mut empty: Vec<u32> = Vec::new();
+        if empty
             .try_reserve_exact(self.free.vacant() + self.fresh_count())
             .is_err()
         {
             return;
         }
-        vacant.extend(
+        empty.extend(
             self.free.entries[self.free.vacant_at()..]
                 .iter()
                 .copied()
@@ -659,19 +671,36 @@ impl<T> Slab<T> {
             } else {
                 0
             };
-            vacant.extend((from..chunk.len() as u32).map(|offset| chunk.start + offset));
+            empty.extend((from..chunk.len() as u32).map(|offset| chunk.start + offset));
         }
-        // Lowest numbers on top of the vacant stack: new objects go to the oldest chunks.
-        vacant.sort_unstable();
-        let len = kept_capacity.max(self.free.idle + vacant.len());
+        // Lowest numbers first: objects move, and new ones go, to the oldest chunks.
+        empty.sort_unstable_by(|a, b| b.cmp(a));
+        let kept_capacity =
+            self.capacity() - gone.iter().map(|&at| self.chunks[at].len()).sum::<usize>();
         let mut entries = Vec::new();
-        if entries.try_reserve_exact(len).is_err() {
+        if entries.try_reserve_exact(kept_capacity).is_err() {
             return;
         }
+        // Nothing can fail from here on.
+        for at in 0..self.free.idle {
+            let index = self.free.entries[at];
+            if is_gone(&self.chunks, index) {
+                let to = empty
+                    .pop()
+                    .expect("`chunks_to_give_back` left room for every idle object");
+                let (from, to) = (self.slot(index), self.slot(to));
+                // SAFETY: `from` is idle: it holds an object nothing refers to, and is listed
+                // only here, where its entry now names `to`. `to` is empty (vacant or fresh)
+                // and listed nowhere else any more (taken off `empty`).
+                unsafe { from.move_to(to) };
+                self.free.entries[at] = to.index();
+            }
+        }
         entries.extend_from_slice(&self.free.entries[..self.free.idle]);
-        entries.resize(len - vacant.len(), 0);
-        entries.extend_from_slice(&vacant);
-        self.free.set_vacant_at(len - vacant.len());
+        entries.resize(kept_capacity - empty.len(), 0);
+        // The vacant stack pops from its start: lowest numbers there.
+        entries.extend(empty.iter().rev());
+        self.free.set_vacant_at(kept_capacity - empty.len());
         self.free.entries = entries;
         // Every empty slot is listed as vacant now: none is fresh.
         let mut at = 0;
@@ -685,14 +714,15 @@ impl<T> Slab<T> {
         self.unmap_gone_pages();
     }
 
-    /// The indices of the chunks past the permanent ones whose every slot is empty, or `None`
-    /// if there are none.
-    fn empty_chunks(&self) -> Option<Vec<usize>> {
+    /// The indices of the chunks past the permanent ones to give back, or `None` if there are
+    /// none: those with no lent object, newest (highest numbers) first, as long as the chunks
+    /// that stay have empty slots for the idle objects of those given back.
+    fn chunks_to_give_back(&self) -> Option<Vec<usize>> {
         let permanent = self.permanent as usize;
         if self.chunks.len() == permanent {
             return None;
         }
-        // Empty slots per chunk: the fresh ones, then the vacant ones.
+        // Empty slots per chunk (the fresh ones, then the vacant ones), and idle objects.
         let mut empty: Vec<usize> = self
             .chunks
             .iter()
@@ -703,14 +733,30 @@ impl<T> Slab<T> {
                 std::cmp::Ordering::Greater => chunk.len(),
             })
             .collect();
+        let mut idle = vec![0; self.chunks.len()];
         for &index in &self.free.entries[self.free.vacant_at()..] {
             if let Some(at) = self.chunk_of(index) {
                 empty[at] += 1;
             }
         }
-        let gone: Vec<usize> = (permanent..self.chunks.len())
-            .filter(|&at| empty[at] == self.chunks[at].len())
+        for &index in &self.free.entries[..self.free.idle] {
+            if let Some(at) = self.chunk_of(index) {
+                idle[at] += 1;
+            }
+        }
+        let mut candidates: Vec<usize> = (permanent..self.chunks.len())
+            .filter(|&at| empty[at] + idle[at] == self.chunks[at].len())
             .collect();
+        candidates.sort_unstable_by_key(|&at| std::cmp::Reverse(self.chunks[at].start));
+        // Empty slots in the chunks that stay, less the idle objects that must move there.
+        let mut room: usize = empty.iter().sum();
+        let mut gone = Vec::new();
+        for at in candidates {
+            if let Some(left) = (room - empty[at]).checked_sub(idle[at]) {
+                room = left;
+                gone.push(at);
+            }
+        }
         (!gone.is_empty()).then_some(gone)
     }
 

@@ -7,7 +7,9 @@
 //!
 //! A slot is *empty* (vacant or fresh) or holds a constructed object. [`Slot::construct`] fills
 //! an empty slot with the factory's object; [`Slot::discard`] drops the object and gives the
-//! slot back as empty (the [`Owner`] is told why: [`Gone`]); [`Slot::take`] moves the object out (a detach); [`discard_all`] discards
+//! slot back as empty (the [`Owner`] is told why: [`Gone`]); [`Slot::take`] moves the object
+//! out (a detach); [`Slot::move_to`] moves an idle one to another slot (when a trim gives a
+//! chunk back); [`discard_all`] discards
 //! a batch of idle objects. Each is panic-safe the same way for every engine: whatever a
 //! factory or a `Drop` does, the slot goes back to its [`Owner`] (as vacant, or as idle for the
 //! objects a panicking `Drop` kept `discard_all` from reaching), so no slot is lost and no
@@ -116,6 +118,21 @@ impl<T> Slot<T> {
     pub(crate) unsafe fn take(self) -> T {
         // SAFETY: guaranteed by the caller.
         unsafe { self.ptr.as_ptr().read() }
+    }
+
+    /// Moves the object into the empty slot `to` (a bitwise move, as any Rust move); this slot
+    /// is empty afterwards. For idle objects only: a lent object never moves.
+    ///
+    /// # Safety
+    ///
+    /// This slot holds a constructed object that nothing refers to; `to` is another slot of
+    /// the same slab, empty and owned by the caller.
+    pub(crate) unsafe fn move_to(self, to: Slot<T>) {
+        debug_assert_ne!(self.index, to.index);
+        // SAFETY: guaranteed by the caller: the source holds an object nobody refers to and
+        // is treated as empty from now on; the destination is empty, so nothing is
+        // overwritten, and the two are different slots, so they do not overlap.
+        unsafe { to.ptr.as_ptr().write(self.ptr.as_ptr().read()) };
     }
 
     /// Drops the object in place; the slot is empty afterwards, even if the drop panics.

@@ -133,9 +133,15 @@ impl<T> SharedCore<T> {
         // Outside the depot while being dropped (`vacate` counts each back in); the ones taken
         // from caches below were outside it already.
         depot.outside += taken.len();
+        // The caches' objects that were used go to the depot too, where a chunk that only
+        // they keep can be given back (they move to lower slots). Each thread takes a batch
+        // back on its next allocation: one lock per timer tick.
         Cache::visit_all(self.all_caches(), false, |inner| {
             inner.take_unused(&mut taken);
+            inner.spill(&mut depot, 0);
         });
+        // Idle from now on, in the depot: the next period starts with them.
+        depot.slab.restart_period();
         // SAFETY: taken off the depot's idle list or out of a cache: each holds an object
         // nothing refers to.
         unsafe { self.drop_trimmed(depot, taken) }
@@ -370,9 +376,14 @@ impl<T: 'static> SharedCore<T> {
         depot: &mut MutexGuard<'_, Depot<T>>,
         cache: OwnCache<'_, T>,
     ) -> Option<Slot<T>> {
+        // For `trim_unused`: the depot's idle objects below this mark were untouched this
+        // period, and stay so in the cache.
+        let (idle, untouched) = (depot.slab.idle(), depot.slab.untouched());
         let first = depot.slab.pop_idle()?;
         depot.lend(1);
         cache.with(|inner| {
+            // The cache is empty: its allocation found nothing.
+            debug_assert!(inner.items.is_empty());
             for _ in 1..self.batch {
                 let Some(slot) = depot.slab.pop_idle() else {
                     break;
@@ -380,6 +391,11 @@ impl<T: 'static> SharedCore<T> {
                 depot.lend(1);
                 inner.items.push(slot);
             }
+            // In the depot's order (the deepest at the bottom, the warmest on top), and with
+            // the untouched ones at the bottom, where `take_unused` looks.
+            inner.items.reverse();
+            let moved = inner.items.len();
+            inner.low = untouched.saturating_sub(idle - 1 - moved).min(moved);
             inner.counters.on_allocate_unpeaked();
         });
         Some(first)
