@@ -439,6 +439,9 @@ struct WithCfg {
     kept: Vec<u8>,
     #[cfg(any())]
     removed: NotReset,
+    #[cfg(any())]
+    #[reset(max_capacity = 8)]
+    removed_and_measured: NotReset,
 }
 
 #[cfg(any())]
@@ -448,6 +451,346 @@ struct NotReset;
 fn cfg_removed_fields_are_not_reset() {
     WithCfg::pool().allocate().unwrap().kept.push(1);
     assert!(WithCfg::pool().allocate().unwrap().kept.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refusing objects: `#[reset(max_capacity = N)]`, the fields' own `reusable`, `retain_if`
+
+/// Counts its drops in the counter it was given (none when built by `Default`), so a test can
+/// tell an object the pool dropped from one it kept.
+#[derive(Default)]
+struct DropCounter(Option<Arc<AtomicUsize>>);
+
+impl DropCounter {
+    /// Counts in `drops` from now on, unless it counts already (replacing a counter would
+    /// drop it, and count that drop).
+    fn tag(&mut self, drops: &Arc<AtomicUsize>) {
+        if self.0.is_none() {
+            self.0 = Some(Arc::clone(drops));
+        }
+    }
+}
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        if let Some(drops) = &self.0 {
+            drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The limit of the issue: a buffer that grew past 1 KiB is given back to the allocator.
+const FRAME_LIMIT: usize = 1024;
+
+/// Derived only: pooled in a `FixedPool` and a `ThreadSafePool` built by hand.
+#[derive(Default, Reset)]
+struct Frame {
+    #[reset(max_capacity = 1024)]
+    buf: Vec<u8>,
+    #[reset(skip)]
+    drops: DropCounter,
+}
+
+/// Grows the buffer of a lent `Frame` to exactly `capacity` bytes and tags it with `drops`,
+/// then gives it back; returns the buffer's address.
+fn use_frame<G: std::ops::DerefMut<Target = Frame>>(
+    mut frame: G,
+    capacity: usize,
+    drops: &Arc<AtomicUsize>,
+) -> *const u8 {
+    frame.buf.reserve_exact(capacity);
+    assert_eq!(frame.buf.capacity(), capacity, "the test's premise");
+    frame.buf.push(1);
+    frame.drops.tag(drops);
+    frame.buf.as_ptr()
+}
+
+#[test]
+fn max_capacity_refuses_a_grown_object_in_a_fixed_pool() {
+    let pool = fastalloc::FixedPool::<Frame>::new(2).unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+
+    let kept = use_frame(pool.allocate().unwrap(), FRAME_LIMIT, &drops);
+    assert_eq!(
+        (pool.idle(), pool.stats().discarded),
+        (1, 0),
+        "at the limit: kept"
+    );
+    assert_eq!(drops.load(Ordering::Relaxed), 0);
+    let again = pool.allocate().unwrap();
+    assert_eq!(again.buf.as_ptr(), kept, "the same buffer comes back");
+    assert!(again.buf.is_empty() && again.buf.capacity() == FRAME_LIMIT);
+
+    use_frame(again, FRAME_LIMIT + 1, &drops);
+    assert_eq!(
+        (pool.idle(), pool.stats().discarded),
+        (0, 1),
+        "above: dropped"
+    );
+    assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped at once");
+    let fresh = pool.allocate().unwrap();
+    assert_eq!(fresh.buf.capacity(), 0, "a fresh object replaces it");
+    assert_eq!(pool.stats().created, 2);
+}
+
+#[test]
+fn max_capacity_refuses_a_grown_object_in_a_thread_safe_pool() {
+    let pool = ThreadSafePool::<Frame>::new(2).unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+
+    use_frame(pool.allocate().unwrap(), FRAME_LIMIT, &drops);
+    assert_eq!((pool.idle(), pool.stats().discarded), (1, 0));
+    use_frame(pool.allocate().unwrap(), 4 * FRAME_LIMIT, &drops);
+    assert_eq!((pool.idle(), pool.stats().discarded), (0, 1));
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    let stats = pool.stats();
+    assert_eq!((stats.releases, stats.in_use), (2, 0));
+}
+
+/// `#[pooled]` writes this `Reset` impl (no derive), `reusable` included.
+#[pooled(capacity = 2)]
+#[derive(Default)]
+struct LocalFrame {
+    #[reset(max_capacity = FRAME_LIMIT)]
+    buf: Vec<u8>,
+    #[reset(skip)]
+    drops: DropCounter,
+}
+
+/// The derive writes this one; `#[pooled]`'s pool asks its `reusable`.
+#[pooled(capacity = 2, thread_safe)]
+#[derive(Default, Reset)]
+struct SharedFrame {
+    #[reset(max_capacity = 1024)]
+    buf: Vec<u8>,
+    #[reset(skip)]
+    drops: DropCounter,
+}
+
+#[test]
+fn pooled_pools_drop_objects_above_max_capacity() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    for capacity in [FRAME_LIMIT, FRAME_LIMIT + 1] {
+        let mut frame = LocalFrame::pool().allocate().unwrap();
+        frame.buf.reserve_exact(capacity);
+        frame.drops.tag(&drops);
+    }
+    let pool = LocalFrame::pool();
+    let stats = pool.stats();
+    assert_eq!((pool.idle(), stats.discarded, stats.releases), (0, 1, 2));
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        1,
+        "only the grown one was dropped"
+    );
+
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut small = SharedFrame::pool().allocate().unwrap();
+    small.buf.reserve_exact(16);
+    small.drops.tag(&drops);
+    let mut large = SharedFrame::pool().allocate().unwrap();
+    large.buf.reserve_exact(FRAME_LIMIT + 1);
+    large.drops.tag(&drops);
+    drop((small, large));
+    let pool = SharedFrame::pool();
+    assert_eq!((pool.idle(), pool.stats().discarded), (1, 1));
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        pool.allocate().unwrap().buf.capacity(),
+        16,
+        "the small one is kept"
+    );
+}
+
+/// A field type that refuses itself after three uses, and counts its drops.
+#[derive(Default)]
+struct Worn {
+    uses: u32,
+    drops: DropCounter,
+}
+
+impl Reset for Worn {
+    fn reset(&mut self) {
+        self.uses += 1;
+    }
+
+    fn reusable(&self) -> bool {
+        self.uses < 3
+    }
+}
+
+#[pooled(capacity = 1, thread_safe)]
+#[derive(Default)]
+struct Machine {
+    part: Worn, // reset with its own `Reset`, so asked
+    #[reset(skip)]
+    spare: Worn, // skipped: its `reusable` is none of the derive's business
+    #[reset(value = Worn { uses: 9, drops: DropCounter::default() })]
+    assigned: Worn,
+}
+
+#[test]
+fn a_field_is_asked_its_own_reusable() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut machine = Machine::pool().allocate().unwrap();
+    machine.part.drops.tag(&drops);
+    machine.spare.uses = 100; // would refuse itself if it were asked
+    drop(machine);
+    drop(Machine::pool().allocate().unwrap()); // `part.uses` is 2 now: still kept
+    assert_eq!(Machine::pool().stats().discarded, 0);
+    assert_eq!(drops.load(Ordering::Relaxed), 0);
+    drop(Machine::pool().allocate().unwrap()); // 3: refused
+    let stats = Machine::pool().stats();
+    assert_eq!((stats.discarded, stats.idle, stats.created), (1, 0, 1));
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        Machine::pool().allocate().unwrap().part.uses,
+        0,
+        "a fresh one"
+    );
+}
+
+/// `max_capacity` with `skip`: the field keeps its contents, but not too much memory.
+#[derive(Default, Reset)]
+struct Memo {
+    #[reset(skip, max_capacity = 64)]
+    cache: Vec<u8>,
+    #[reset(max_capacity = 8)]
+    #[reset(with = Vec::clear)]
+    scratch: Vec<u8>,
+}
+
+#[test]
+fn max_capacity_goes_with_other_options() {
+    let mut memo = Memo {
+        cache: Vec::with_capacity(64),
+        scratch: Vec::with_capacity(8),
+    };
+    memo.cache.push(7);
+    memo.scratch.push(7);
+    memo.reset();
+    assert_eq!(memo.cache, [7], "skip leaves the contents");
+    assert!(memo.scratch.is_empty(), "with still runs");
+    assert!(memo.reusable());
+    memo.cache.reserve_exact(65);
+    assert!(!memo.reusable(), "skipped, but measured");
+    memo.cache = Vec::new();
+    memo.scratch.reserve_exact(9);
+    assert!(!memo.reusable());
+
+    let pool = fastalloc::FixedPool::<Memo>::new(1).unwrap();
+    let mut memo = pool.allocate().unwrap();
+    memo.cache.extend_from_slice(&[1; 100]);
+    drop(memo);
+    assert_eq!((pool.idle(), pool.stats().discarded), (0, 1));
+}
+
+/// A constant expression, in a generic type: the impl bounds `Vec<T>: Capacity`.
+#[derive(Reset)]
+struct Window<T, const N: usize> {
+    #[reset(max_capacity = N * 2)]
+    items: Vec<T>,
+}
+
+#[test]
+fn max_capacity_takes_constant_expressions() {
+    let mut window: Window<Opaque, 4> = Window {
+        items: Vec::with_capacity(8),
+    };
+    window.items.push(Opaque(1));
+    window.reset();
+    assert!(window.items.is_empty() && window.reusable());
+    window.items.reserve_exact(9);
+    assert!(!window.reusable());
+}
+
+/// `retain_if`, beside the type's own `reusable` (a `max_capacity` field): both are asked.
+#[pooled(capacity = 2, retain_if = Self::fresh_enough)]
+#[derive(Default)]
+struct Session {
+    #[reset(max_capacity = 256)]
+    log: String,
+    #[reset(skip)]
+    uses: u32,
+    #[reset(skip)]
+    drops: DropCounter,
+}
+
+impl Session {
+    /// Asked after the reset: refuses a session used three times.
+    fn fresh_enough(&self) -> bool {
+        self.uses < 3
+    }
+}
+
+#[test]
+fn retain_if_refuses_objects() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let pool = Session::pool();
+    let mut session = pool.allocate().unwrap();
+    session.drops.tag(&drops);
+    drop(session);
+    for round in 1..=3 {
+        let mut session = pool.allocate().unwrap();
+        session.uses = round;
+    }
+    assert_eq!(
+        (pool.idle(), pool.stats().discarded),
+        (0, 1),
+        "refused by retain_if"
+    );
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    let mut session = pool.allocate().unwrap();
+    assert_eq!(session.uses, 0, "a fresh one");
+    session.log.reserve_exact(257);
+    drop(session);
+    assert_eq!(pool.stats().discarded, 2, "refused by `Reset::reusable`");
+}
+
+/// `reset = path`: the pool resets with that function, and does not ask `Reset::reusable`.
+#[pooled(capacity = 1, reset = clear_untracked)]
+#[derive(Default, Reset)]
+struct Untracked {
+    #[reset(max_capacity = 16)]
+    buf: Vec<u8>,
+}
+
+fn clear_untracked(value: &mut Untracked) {
+    value.buf.clear();
+}
+
+/// `reset = path` with `retain_if`: only `retain_if` is asked.
+#[pooled(capacity = 1, thread_safe, reset = clear_filtered, retain_if = small_filtered)]
+#[derive(Default, Reset)]
+struct Filtered {
+    #[reset(max_capacity = 16)]
+    buf: Vec<u8>,
+}
+
+fn clear_filtered(value: &mut Filtered) {
+    value.buf.clear();
+}
+
+fn small_filtered(value: &Filtered) -> bool {
+    value.buf.capacity() <= 32
+}
+
+#[test]
+fn reset_path_ignores_reset_reusable() {
+    let mut object = Untracked::pool().allocate().unwrap();
+    object.buf.reserve_exact(100);
+    assert!(!object.reusable(), "the type's own check would refuse it");
+    drop(object);
+    assert_eq!(Untracked::pool().stats().discarded, 0);
+    assert_eq!(Untracked::pool().idle(), 1);
+    assert!(Untracked::pool().allocate().unwrap().buf.capacity() >= 100);
+
+    let mut object = Filtered::pool().allocate().unwrap();
+    object.buf.reserve_exact(32);
+    drop(object);
+    assert_eq!(Filtered::pool().stats().discarded, 0, "above 16, kept");
+    Filtered::pool().allocate().unwrap().buf.reserve_exact(33);
+    assert_eq!(Filtered::pool().stats().discarded, 1, "above 32, refused");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ pub(crate) mod name {
     pub(crate) const PREALLOCATE: &str = "preallocate";
     pub(crate) const FACTORY: &str = "factory";
     pub(crate) const RESET: &str = "reset";
+    pub(crate) const RETAIN_IF: &str = "retain_if";
     pub(crate) const MANUAL_RESET: &str = "manual_reset";
     pub(crate) const CRATE: &str = "crate";
     pub(crate) const LINEAR: &str = "linear";
@@ -35,7 +36,7 @@ pub(crate) mod name {
 
 use name::{
     ASYNC, CAPACITY, CRATE, EXPONENTIAL, FACTORY, GROWTH, LINEAR, MANUAL_RESET, MAX_CAPACITY,
-    PREALLOCATE, RESET, THREAD_LOCAL, THREAD_SAFE,
+    PREALLOCATE, RESET, RETAIN_IF, THREAD_LOCAL, THREAD_SAFE,
 };
 
 /// Every `#[pooled]` argument, in the order the documentation lists them.
@@ -50,6 +51,7 @@ const ARGUMENTS: &[&str] = &[
     FACTORY,
     RESET,
     MANUAL_RESET,
+    RETAIN_IF,
     CRATE,
 ];
 
@@ -81,6 +83,12 @@ const ALIASES: &[(&str, &str)] = &[
     ("custom_reset", MANUAL_RESET),
     ("no_reset", MANUAL_RESET),
     ("impl_reset", MANUAL_RESET),
+    ("retain", RETAIN_IF),
+    ("retain_when", RETAIN_IF),
+    ("keep_if", RETAIN_IF),
+    ("keep", RETAIN_IF),
+    ("filter", RETAIN_IF),
+    ("reusable", RETAIN_IF),
     ("krate", CRATE),
 ];
 
@@ -114,6 +122,8 @@ pub(crate) struct Args {
     pub(crate) factory: Option<ExprPath>,
     /// `reset = path` or `manual_reset`.
     pub(crate) reset: Option<ResetArg>,
+    /// `retain_if = path`.
+    pub(crate) retain_if: Option<ExprPath>,
     /// `crate = path`.
     pub(crate) krate: Option<Path>,
     /// Whether `capacity` was written, maybe wrongly (`capacity = 1.5`, `capasity = 8`): then
@@ -126,6 +136,12 @@ impl Args {
     /// (unless the struct derives `Reset`): true unless `reset = path` or `manual_reset`.
     pub(crate) fn wants_generated_reset(&self) -> bool {
         self.reset.is_none()
+    }
+
+    /// Whether objects are reset through the type's `Reset` impl (generated, derived or
+    /// handwritten), whose `reusable` the pool must then ask too: true unless `reset = path`.
+    pub(crate) fn resets_with_impl(&self) -> bool {
+        !matches!(self.reset, Some(ResetArg::With(_)))
     }
 
     /// The pool mode, `ThreadLocal` when no mode word was given.
@@ -264,6 +280,19 @@ fn parse_one(
             no_value(input, &word)?;
             set_reset(args, ResetArg::Manual(word.clone()), &word, errors);
         }
+        RETAIN_IF => {
+            if !input.peek(Token![=]) {
+                return Err(Error::new_spanned(
+                    &word,
+                    format!(
+                        "`retain_if` needs a function: write `retain_if = path` naming a \
+                         `fn(&{ty}) -> bool`, asked after each reset whether to keep the object"
+                    ),
+                ));
+            }
+            let value = function(input, &word, &format!("fn(&{ty}) -> bool"), "keep")?;
+            set(&mut args.retain_if, value, &word, errors);
+        }
         CRATE => {
             let value = crate_path(input, &word)?;
             set(&mut args.krate, value, &word, errors);
@@ -375,11 +404,18 @@ fn expression(input: ParseStream, what: &str, example: &str) -> syn::Result<Expr
 fn number(input: ParseStream, word: &Ident, example: &str) -> syn::Result<Number> {
     equals(input, word, example)?;
     let expr = expression(input, &word.to_string(), &format!("{word} = {example}"))?;
-    classify_number(expr, &word.to_string(), example)
+    classify_number(expr, &word.to_string(), example, "objects")
 }
 
 /// Reads the value of an integer literal; any other expression is left for a `const` check.
-fn classify_number(expr: Expr, what: &str, example: &str) -> syn::Result<Number> {
+/// `counts` names what the number counts, for messages (`"objects"`): `reset.rs` reads
+/// `#[reset(max_capacity = N)]`, a count of elements, with it too.
+pub(crate) fn classify_number(
+    expr: Expr,
+    what: &str,
+    example: &str,
+    counts: &str,
+) -> syn::Result<Number> {
     let literal = match &expr {
         Expr::Lit(ExprLit {
             lit: Lit::Int(int), ..
@@ -400,7 +436,7 @@ fn classify_number(expr: Expr, what: &str, example: &str) -> syn::Result<Number>
                 Error::new_spanned(int, format!("`{what}` is far too large for a `usize`"))
             })?)
         }
-        Expr::Lit(ExprLit { lit, .. }) => return Err(not_a_number(lit, what, example)),
+        Expr::Lit(ExprLit { lit, .. }) => return Err(not_a_number(lit, what, example, counts)),
         Expr::Unary(ExprUnary {
             op: UnOp::Neg(_),
             expr: inner,
@@ -408,7 +444,7 @@ fn classify_number(expr: Expr, what: &str, example: &str) -> syn::Result<Number>
         }) if matches!(**inner, Expr::Lit(_)) => {
             return Err(Error::new_spanned(
                 &expr,
-                format!("`{what}` cannot be negative: it counts objects, such as `{example}`"),
+                format!("`{what}` cannot be negative: it counts {counts}, such as `{example}`"),
             ));
         }
         _ => None,
@@ -416,7 +452,7 @@ fn classify_number(expr: Expr, what: &str, example: &str) -> syn::Result<Number>
     Ok(Number { expr, literal })
 }
 
-fn not_a_number(lit: &Lit, what: &str, example: &str) -> Error {
+fn not_a_number(lit: &Lit, what: &str, example: &str, counts: &str) -> Error {
     let found = match lit {
         Lit::Str(string) if string.value().trim().parse::<u128>().is_ok() => {
             return Error::new_spanned(
@@ -436,7 +472,7 @@ fn not_a_number(lit: &Lit, what: &str, example: &str) -> Error {
     Error::new_spanned(
         lit,
         format!(
-            "`{what}` must be a whole number of objects (a `usize`, such as `{example}`), \
+            "`{what}` must be a whole number of {counts} (a `usize`, such as `{example}`), \
              found {found}"
         ),
     )
@@ -498,7 +534,7 @@ fn growth_value(
     let grown = if linear {
         let expr = expression(content, LINEAR, example)?;
         GrowthArg::Linear {
-            step: classify_number(expr, LINEAR, "16")?,
+            step: classify_number(expr, LINEAR, "16", "objects")?,
             word: policy,
         }
     } else {
@@ -630,7 +666,8 @@ mod tests {
     fn everything() {
         let args = parse_ok(quote! {
             capacity = 8, thread_safe, growth = exponential(1.5), max_capacity = CAP * 2,
-            preallocate, factory = T::new, reset = T::clear, crate = ::my::fastalloc
+            preallocate, factory = T::new, reset = T::clear, retain_if = T::small,
+            crate = ::my::fastalloc
         });
         assert_eq!(args.capacity.as_ref().unwrap().literal, Some(8));
         assert_eq!(args.mode(), Mode::ThreadSafe);
@@ -642,6 +679,8 @@ mod tests {
         assert!(args.preallocate.is_some());
         assert!(args.factory.is_some());
         assert!(!args.wants_generated_reset());
+        assert!(!args.resets_with_impl());
+        assert!(args.retain_if.is_some());
         assert!(args.krate.is_some());
     }
 
@@ -659,6 +698,10 @@ mod tests {
         ));
         assert_eq!(args.mode(), Mode::Async);
         assert!(matches!(args.reset, Some(ResetArg::Manual(_))));
+        assert!(
+            args.resets_with_impl(),
+            "manual_reset goes through the `Reset` impl"
+        );
     }
 
     #[test]
@@ -689,6 +732,9 @@ mod tests {
         assert!(parse_err(quote!(growth = linear))[0].contains("write `growth = linear(16)`"));
         assert!(parse_err(quote!(growth = exponential("2")))[0].contains("an `f64` greater"));
         assert!(parse_err(quote!(growth = linear(1, 2)))[0].contains("a single step"));
+        assert!(parse_err(quote!(retain_if))[0].contains("naming a `fn(&T) -> bool`"));
+        assert!(parse_err(quote!(retain_if = |t| true))[0].contains("`fn(&T) -> bool`"));
+        assert!(parse_err(quote!(keep_if = f))[0].contains("did you mean `retain_if`?"));
         let args = parse_ok(quote!(capacity = 1, growth = exponential(-2)));
         assert!(matches!(
             args.growth,

@@ -1,4 +1,5 @@
-//! Generates the code: the `Reset` impl and the `pool()` function.
+//! Generates the code: the `Reset` impl (with `reusable` when a field has a say in it) and the
+//! `pool()` function.
 //!
 //! Generated code names only `::core::...` and `<crate>::__private::...` (where `<crate>` is
 //! `::fastalloc` unless `crate = path` says otherwise), so it works whatever the user imported.
@@ -181,6 +182,7 @@ fn reset_impl(input: &Input, krate: &Path) -> TokenStream {
         },
         Data::Union(_) => TokenStream::new(),
     };
+    let reusable = reusable_fn(input, krate);
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::__private::Reset for #ident #ty_generics #where_clause {
@@ -188,8 +190,81 @@ fn reset_impl(input: &Input, krate: &Path) -> TokenStream {
             fn reset(&mut self) {
                 #body
             }
+            #reusable
         }
     }
+}
+
+/// `fn reusable`, asking every field that has a say: a field reset with its own `Reset` (its
+/// `reusable`) and a field with `#[reset(max_capacity = N)]` (its capacity). Nothing when no
+/// field has a say, so that the trait's default (always `true`) stays and the pool's check
+/// compiles away without relying on inlining.
+///
+/// Only structs: an enum is in its fieldless `#[reset(default)]` variant after the reset, so
+/// there is nothing left to ask (and `model.rs` rejects `#[reset(...)]` on variant fields).
+fn reusable_fn(input: &Input, krate: &Path) -> TokenStream {
+    let Data::Struct(fields) = &input.data else {
+        return TokenStream::new();
+    };
+    let checks: Vec<TokenStream> = fields
+        .iter()
+        .flat_map(|field| reusable_checks(field, krate))
+        .collect();
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    // One `if` per check rather than a chain of `&&`: a field's `#[cfg(...)]` can go on a
+    // statement, not on an operand.
+    quote! {
+        #[inline]
+        fn reusable(&self) -> ::core::primitive::bool {
+            #(#checks)*
+            true
+        }
+    }
+}
+
+/// The statements that return `false` when one field makes the object not worth keeping. They
+/// carry the field type's span, so that a type without `Capacity` (or `Reset`) is reported at
+/// the field.
+fn reusable_checks(field: &Field, krate: &Path) -> Vec<TokenStream> {
+    let Field {
+        member,
+        ty,
+        cfgs,
+        how,
+        max_capacity,
+    } = field;
+    let span = ty.span();
+    let mut checks = Vec::new();
+    if let Some(max) = max_capacity {
+        // A literal was checked when the macro ran; any other expression must be a constant
+        // `usize`, which the `const` block enforces (and it may name `Self` or the type's
+        // generic parameters, where a `const` item could not).
+        let expr = &max.expr;
+        let max = if max.literal.is_some() {
+            expr.to_token_stream()
+        } else {
+            quote_spanned!(expr.span()=> const { #expr })
+        };
+        checks.push(quote_spanned! {span=>
+            #(#cfgs)*
+            if <#ty as #krate::__private::Capacity>::capacity(&self.#member) > #max {
+                return false;
+            }
+        });
+    }
+    // A field assigned (`default`, `value`) or reset by a function (`with`) has a fresh value
+    // the derive knows nothing about; only one reset with its own `Reset` is asked.
+    if let How::Reset = how {
+        checks.push(quote_spanned! {span=>
+            #(#cfgs)*
+            if !<#ty as #krate::__private::ResetField>::reusable_field(&self.#member) {
+                return false;
+            }
+        });
+    }
+    checks
 }
 
 /// The statement that resets one field. Its tokens carry the field's spans, so that a type
@@ -200,6 +275,7 @@ fn reset_field(field: &Field, krate: &Path) -> TokenStream {
         ty,
         cfgs,
         how,
+        max_capacity: _, // asked after the reset, by `reusable`
     } = field;
     let span = ty.span();
     match how {
@@ -224,7 +300,8 @@ fn reset_field(field: &Field, krate: &Path) -> TokenStream {
 }
 
 /// The where clause of the `Reset` impl: the type's own, plus `FieldType: Reset` (or
-/// `: Default` for `#[reset(default)]`) for each field whose type names a type parameter.
+/// `: Default` for `#[reset(default)]`, and `: Capacity` for `#[reset(max_capacity = N)]`) for
+/// each field whose type names a type parameter.
 ///
 /// Bounding field types rather than parameters ("perfect derive") lets `Buffer<T>` with a
 /// `Vec<T>` field reset for any `T`, since `Vec<T>: Reset` needs nothing of `T`.
@@ -244,16 +321,25 @@ fn bounds(input: &Input, krate: &Path) -> Option<syn::WhereClause> {
     let mut seen = HashSet::new();
     for field in fields {
         let ty = field.ty;
-        let predicate: WherePredicate = match field.how {
-            How::Reset => parse_quote!(#ty: #krate::__private::Reset),
-            How::Default(_) => parse_quote!(#ty: ::core::default::Default),
-            How::Skip | How::Value(_) | How::With(_) => continue,
+        if !mentions_any(ty, &params) {
+            continue;
+        }
+        let how: Option<WherePredicate> = match field.how {
+            How::Reset => Some(parse_quote!(#ty: #krate::__private::Reset)),
+            How::Default(_) => Some(parse_quote!(#ty: ::core::default::Default)),
+            How::Skip | How::Value(_) | How::With(_) => None,
         };
-        if mentions_any(ty, &params) && seen.insert(predicate.to_token_stream().to_string()) {
-            where_clause
-                .get_or_insert_with(|| parse_quote!(where))
-                .predicates
-                .push(predicate);
+        let capacity: Option<WherePredicate> = field
+            .max_capacity
+            .as_ref()
+            .map(|_| parse_quote!(#ty: #krate::__private::Capacity));
+        for predicate in how.into_iter().chain(capacity) {
+            if seen.insert(predicate.to_token_stream().to_string()) {
+                where_clause
+                    .get_or_insert_with(|| parse_quote!(where))
+                    .predicates
+                    .push(predicate);
+            }
         }
     }
     where_clause
@@ -333,27 +419,35 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
             quote_spanned!(ident.span()=> <#ident as #krate::__private::DefaultForPool>::default_for_pool)
         }
     };
+    // Where an error about the type's `Reset` impl points: at `manual_reset` (which promised
+    // one), at the type (which derives it), or nowhere in particular (it is generated).
+    let reset_impl_span = match &args.reset {
+        Some(ResetArg::Manual(word)) => word.span(),
+        _ if derives_reset => ident.span(),
+        _ => Span::call_site(),
+    };
     let reset = match &args.reset {
         Some(ResetArg::With(path)) => {
             replace_self(&Expr::Path(path.clone()), ident).into_token_stream()
         }
-        Some(ResetArg::Manual(word)) => {
-            quote_spanned!(word.span()=> <#ident as #krate::__private::ResetForPool>::reset_for_pool)
-        }
-        None if derives_reset => {
-            quote_spanned!(ident.span()=> <#ident as #krate::__private::ResetForPool>::reset_for_pool)
-        }
-        None => quote!(<#ident as #krate::__private::ResetForPool>::reset_for_pool),
+        Some(ResetArg::Manual(_)) | None => quote_spanned!(reset_impl_span=>
+            <#ident as #krate::__private::ResetForPool>::reset_for_pool
+        ),
     };
     let factory_var = Ident::new("__fastalloc_factory", Span::mixed_site());
     let reset_var = Ident::new("__fastalloc_reset", Span::mixed_site());
+    let value_var = value_var();
     let error_var = Ident::new("__fastalloc_error", Span::mixed_site());
+    let Retain {
+        function: retain_fn,
+        call: retain_call,
+    } = retain(args, ident, krate, reset_impl_span);
     let panic_message = format!(
         "`#[pooled]` could not build the `{}` of `{ident}`: {{}}",
         mode.pool_type()
     );
     let doc = pool_doc(args, ident);
-    // The builder gets two local functions rather than `fn` pointers: a function item is
+    // The builder gets local functions rather than `fn` pointers: a function item is
     // zero-sized and its call direct (inlined), where a pointer made every release one more
     // indirect call. Inside each, the `let` checks the user's path against the signature
     // (the clearest error for a wrong one) and compiles to a direct call.
@@ -363,14 +457,16 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
                 let #factory_var: fn() -> #ident = #factory;
                 #factory_var()
             }
-            fn #reset_var(value: &mut #ident) {
+            fn #reset_var(#value_var: &mut #ident) {
                 let #reset_var: fn(&mut #ident) = #reset;
-                #reset_var(value);
+                #reset_var(#value_var);
             }
+            #retain_fn
             <#pool_ty>::builder()
                 #(#calls)*
                 .factory(#factory_var)
                 .reset_with(#reset_var)
+                #retain_call
                 .build()
                 .unwrap_or_else(|#error_var| ::core::panic!(#panic_message, #error_var))
         }
@@ -396,6 +492,60 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
                 &__FASTALLOC_POOL
             }
         }
+    }
+}
+
+/// The parameter of the local functions `pool()` gives the builder. Mixed-site, like their
+/// names: a user's `const value` must not turn the parameter into a pattern.
+fn value_var() -> Ident {
+    Ident::new("__fastalloc_value", Span::mixed_site())
+}
+
+/// What decides whether a reset object is kept: a local function, and the builder call
+/// passing it (both empty when nothing decides).
+struct Retain {
+    function: TokenStream,
+    call: TokenStream,
+}
+
+/// The type's `Reset::reusable` when the reset goes through that impl (`reset_with`, which
+/// `pool()` uses, bypasses the builder's own call of it), and `retain_if = path`. Both go into
+/// one local function, so the builder gets one `.retain_if(..)`: one zero-sized function item,
+/// inlined into the reset closure. Without either there is no call at all. `reset_impl_span`
+/// is where an error about the `Reset` impl points.
+fn retain(args: &Args, ident: &Ident, krate: &Path, reset_impl_span: Span) -> Retain {
+    let retain_var = Ident::new("__fastalloc_retain", Span::mixed_site());
+    let value_var = value_var();
+    // As for `factory` and `reset`, the `let` checks the user's path against the signature.
+    let user_retain = args.retain_if.as_ref().map(|path| {
+        let path = replace_self(&Expr::Path(path.clone()), ident);
+        quote! {
+            let #retain_var: fn(&#ident) -> ::core::primitive::bool = #path;
+        }
+    });
+    let mut conditions = Vec::new();
+    if args.resets_with_impl() {
+        conditions.push(quote_spanned!(reset_impl_span=>
+            <#ident as #krate::__private::ResetForPool>::reusable_for_pool(#value_var)
+        ));
+    }
+    if user_retain.is_some() {
+        conditions.push(quote!(#retain_var(#value_var)));
+    }
+    if conditions.is_empty() {
+        return Retain {
+            function: TokenStream::new(),
+            call: TokenStream::new(),
+        };
+    }
+    Retain {
+        function: quote! {
+            fn #retain_var(#value_var: &#ident) -> ::core::primitive::bool {
+                #user_retain
+                #(#conditions)&&*
+            }
+        },
+        call: quote!(.retain_if(#retain_var)),
     }
 }
 
@@ -548,8 +698,27 @@ fn pool_doc(args: &Args, ident: &Ident) -> String {
         (true, _) => doc.push_str(", and its objects are built then"),
     }
     doc.push_str(
-        ".\n\n Dropping a guard from `allocate()` resets the object and returns it to the pool.",
+        ".\n\n Dropping a guard from `allocate()` resets the object and returns it to the pool",
     );
+    match (&args.retain_if, args.resets_with_impl()) {
+        (Some(path), true) => {
+            let _ = write!(
+                doc,
+                ", unless `Reset::reusable` or `{}` refuses it (then it is dropped)",
+                path.to_token_stream()
+            );
+        }
+        (Some(path), false) => {
+            let _ = write!(
+                doc,
+                ", unless `{}` refuses it (then it is dropped)",
+                path.to_token_stream()
+            );
+        }
+        (None, true) => doc.push_str(", unless `Reset::reusable` refuses it (then it is dropped)"),
+        (None, false) => {}
+    }
+    doc.push('.');
     doc
 }
 
@@ -625,6 +794,70 @@ mod tests {
     }
 
     #[test]
+    fn reusable_only_when_a_field_has_a_say() {
+        let silent: DeriveInput = parse_quote! {
+            struct Quiet {
+                #[reset(skip)]
+                a: Vec<u8>,
+                #[reset(default)]
+                b: String,
+                #[reset(with = Vec::clear)]
+                c: Vec<u8>,
+            }
+        };
+        assert!(!derive_reset(&silent).to_string().contains("fn reusable"));
+        let enumeration: DeriveInput = parse_quote! {
+            enum State { #[reset(default)] Idle, Busy(Vec<u8>) }
+        };
+        assert!(!derive_reset(&enumeration)
+            .to_string()
+            .contains("fn reusable"));
+
+        let asked: DeriveInput = parse_quote! {
+            struct Asked {
+                #[reset(skip, max_capacity = 8)]
+                a: Vec<u8>,
+                b: Vec<u8>,
+                #[reset(default)]
+                c: String,
+            }
+        };
+        let out = derive_reset(&asked).to_string();
+        assert!(out.contains("fn reusable"), "{out}");
+        assert!(
+            out.contains("Capacity > :: capacity (& self . a) > 8"),
+            "{out}"
+        );
+        assert!(out.contains("reusable_field (& self . b)"), "{out}");
+        assert!(!out.contains("(& self . c)"), "{out}");
+    }
+
+    #[test]
+    fn one_retain_if_call_when_anything_decides() {
+        let item = quote!(
+            #[derive(Default)]
+            struct Frame {
+                data: Vec<u8>,
+            }
+        );
+        let count = |args: TokenStream| {
+            expand_pooled(args, item.clone())
+                .matches(". retain_if (")
+                .count()
+        };
+        assert_eq!(count(quote!(capacity = 2)), 1, "`Reset::reusable`");
+        assert_eq!(count(quote!(capacity = 2, manual_reset)), 1);
+        assert_eq!(count(quote!(capacity = 2, retain_if = keep)), 1, "both");
+        assert_eq!(count(quote!(capacity = 2, reset = clear)), 0, "neither");
+        assert_eq!(
+            count(quote!(capacity = 2, reset = clear, retain_if = keep)),
+            1
+        );
+        let out = expand_pooled(quote!(capacity = 2, reset = clear, retain_if = keep), item);
+        assert!(!out.contains("reusable_for_pool"), "{out}");
+    }
+
+    #[test]
     fn generic_bounds_name_field_types() {
         let input: DeriveInput = parse_quote! {
             struct Batch<T, U: Clone> where U: Send {
@@ -635,9 +868,11 @@ mod tests {
                 #[reset(skip)]
                 kept: T,
                 fixed: u8,
+                #[reset(skip, max_capacity = 4)]
+                limited: Vec<T>,
             }
         };
         let out = derive_reset(&input).to_string();
-        assert!(out.contains("where U : Send , Vec < T > : :: fastalloc :: __private :: Reset , U : :: fastalloc :: __private :: Reset , Option < U > : :: core :: default :: Default"), "{out}");
+        assert!(out.contains("where U : Send , Vec < T > : :: fastalloc :: __private :: Reset , U : :: fastalloc :: __private :: Reset , Option < U > : :: core :: default :: Default , Vec < T > : :: fastalloc :: __private :: Capacity"), "{out}");
     }
 }

@@ -53,8 +53,9 @@ mod valid;
 /// | `max_capacity = N` | grow up to N objects (at least `capacity`); doubling if `growth` is not given |
 /// | `preallocate` | build every object when the pool is created (for a `ThreadLocalPool`, when each thread first allocates) instead of on demand |
 /// | `factory = path` | build objects with this `fn() -> Type` instead of `Default` |
-/// | `reset = path` | reset objects with this `fn(&mut Type)` instead of `Reset` |
+/// | `reset = path` | reset objects with this `fn(&mut Type)` instead of `Reset` (whose `reusable` is then not asked either) |
 /// | `manual_reset` | you implement `Reset` for the type yourself: do not generate it |
+/// | `retain_if = path` | after each reset, keep the object only if this `fn(&Type) -> bool` says so; else drop it |
 /// | `crate = path` | the path of `fastalloc`, if your `Cargo.toml` renames it |
 ///
 /// `N` is an integer literal or any constant expression of type `usize` (`CAPACITY`,
@@ -64,6 +65,40 @@ mod valid;
 ///
 /// Without a mode word the pool is a `ThreadLocalPool`: a pool whose objects are not shared
 /// between threads must be per thread to live in a `static`. Its guards are not `Send`.
+///
+/// # Refusing objects
+///
+/// A returned object is reset, then kept only if it is worth keeping; otherwise the pool drops
+/// it (counted in `stats().discarded`) and builds a fresh one when next needed. When objects
+/// are reset through the type's `Reset` impl (generated, derived or `manual_reset`), the pool
+/// asks `Reset::reusable`, which `#[reset(max_capacity = N)]` fields make refuse an object
+/// that grew too large (see [`Reset`](derive@Reset)); `retain_if = path` adds a condition of your own
+/// (`Self::method` works, as for `factory`). With `reset = path` only `retain_if` is asked.
+///
+/// ```
+/// use fastalloc::pooled;
+///
+/// #[pooled(capacity = 8, thread_safe, retain_if = Self::healthy)]
+/// #[derive(Default)]
+/// struct Connection {
+///     #[reset(max_capacity = 64 * 1024)]
+///     buffer: Vec<u8>, // dropped with its object above 64 KiB
+///     #[reset(skip)]
+///     errors: u32,
+/// }
+///
+/// impl Connection {
+///     fn healthy(&self) -> bool {
+///         self.errors < 3
+///     }
+/// }
+///
+/// let mut connection = Connection::pool().allocate()?;
+/// connection.buffer.resize(1 << 20, 0);
+/// drop(connection);
+/// assert_eq!(Connection::pool().stats().discarded, 1);
+/// # Ok::<(), fastalloc::PoolError>(())
+/// ```
 ///
 /// # The `Reset` impl
 ///
@@ -142,13 +177,46 @@ pub fn pooled(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `#[reset(default)]` | assigned `Default::default()` |
 /// | `#[reset(value = expr)]` | assigned `expr` |
 /// | `#[reset(with = path)]` | passed to `path(&mut field)` |
+/// | `#[reset(max_capacity = N)]` | reset as above (alone: with its own `Reset`), then measured: the object is not reusable if the field's capacity is above `N` |
+///
+/// `max_capacity` goes alone or beside one of the others (`#[reset(skip, max_capacity = 64)]`).
+/// The field's type must implement `fastalloc::Capacity` (`Vec`,
+/// `String`, `VecDeque`, `HashMap`, ...); `N` is an integer literal or a constant `usize`
+/// expression (`LIMIT`, `Self::LIMIT * 2`, a const generic parameter).
 ///
 /// On the type, `#[reset(crate = path)]` names `fastalloc` if your `Cargo.toml` renames it.
+///
+/// # `reusable`
+///
+/// The derive also writes `Reset::reusable` when a field has a
+/// say in it: the object is reusable only if every field reset with its own `Reset` (no
+/// attribute, or only `max_capacity`) is reusable, and every `max_capacity` field is within
+/// its limit. Fields that are skipped, assigned or reset `with` a function are not asked.
+/// When no field has a say, the trait's default (always reusable) stays. A pool drops an
+/// object that is not reusable after its reset instead of keeping it.
+///
+/// ```
+/// use fastalloc::{FixedPool, Reset};
+///
+/// #[derive(Default, Reset)]
+/// struct Response {
+///     #[reset(max_capacity = 4096)]
+///     body: Vec<u8>,
+/// }
+///
+/// let pool: FixedPool<Response> = FixedPool::new(4).unwrap();
+/// let mut response = pool.allocate().unwrap();
+/// response.body.resize(1 << 20, 0); // one huge response
+/// drop(response);
+/// assert_eq!((pool.idle(), pool.stats().discarded), (0, 1)); // its megabyte is freed
+/// ```
 ///
 /// # Structs, enums, generics
 ///
 /// Named, tuple and unit structs are supported. An enum is reset to the variant marked
-/// `#[reset(default)]`, which must have no fields:
+/// `#[reset(default)]`, which must have no fields (so it has no field to measure after the
+/// reset either: the enum keeps the default `reusable`, and `#[reset(...)]` on a variant's
+/// field is an error):
 ///
 /// ```
 /// use fastalloc::Reset;
@@ -165,8 +233,8 @@ pub fn pooled(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(state, State::Idle);
 /// ```
 ///
-/// For a generic type, the impl requires `FieldType: Reset` for each field whose type names a
-/// type parameter, so `struct Batch<T> { items: Vec<T> }` resets for any `T`. (A type that
+/// For a generic type, the impl requires `FieldType: Reset` (and `FieldType: Capacity` with
+/// `max_capacity`) for each field whose type names a type parameter, so `struct Batch<T> { items: Vec<T> }` resets for any `T`. (A type that
 /// contains itself through a generic field, such as `Box<Node<T>>`, cannot be bounded this
 /// way: implement `Reset` by hand for it.) Unions are rejected.
 #[proc_macro_derive(Reset, attributes(reset))]

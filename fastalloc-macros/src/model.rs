@@ -5,6 +5,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Attribute, DeriveInput, Generics, Ident, Index, Member, Path, Type};
 
+use crate::args::Number;
 use crate::ctxt::Errors;
 use crate::reset::{self, How};
 
@@ -36,6 +37,8 @@ pub(crate) struct Field<'a> {
     /// (unlike a derive) sees fields that `cfg` is about to remove.
     pub(crate) cfgs: Vec<&'a Attribute>,
     pub(crate) how: How,
+    /// `#[reset(max_capacity = N)]`.
+    pub(crate) max_capacity: Option<Number>,
 }
 
 /// One variant of an enum.
@@ -94,6 +97,7 @@ impl<'a> Field<'a> {
                 span: field.ty.span(),
             }),
         };
+        let reset::FieldOptions { how, max_capacity } = reset::field(field, errors);
         Field {
             member,
             ty: &field.ty,
@@ -102,7 +106,8 @@ impl<'a> Field<'a> {
                 .iter()
                 .filter(|attr| attr.path().is_ident("cfg"))
                 .collect(),
-            how: reset::field(field, errors),
+            how,
+            max_capacity,
         }
     }
 }
@@ -111,6 +116,8 @@ impl<'a> Variant<'a> {
     fn from_syn(variant: &'a syn::Variant, errors: &mut Errors) -> Self {
         for field in &variant.fields {
             for attr in field.attrs.iter().filter(|attr| reset::is_reset_attr(attr)) {
+                // Nor has `max_capacity`: after the reset the enum is in its fieldless
+                // `#[reset(default)]` variant, so there is no field left to measure.
                 errors.spanned(
                     attr,
                     "`#[reset(...)]` has no effect on a field of an enum variant: an enum is \

@@ -1,25 +1,28 @@
 //! Reads the `#[reset(...)]` helper attribute: on a field (`skip`, `default`, `value = expr`,
-//! `with = path`), on an enum variant (`default`), and on the type itself (`crate = path`).
+//! `with = path`, and `max_capacity = N` beside any of them), on an enum variant (`default`),
+//! and on the type itself (`crate = path`).
 
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::{Attribute, Error, Expr, ExprPath, Ident, LitStr, Meta, Path, Token};
 
-use crate::args::name::CRATE;
+use crate::args::name::{CRATE, MAX_CAPACITY};
+use crate::args::{self, Number};
 use crate::ctxt::{self, parse_list, Errors};
 
 /// The name of the helper attribute.
 const RESET: &str = "reset";
 
 // The names of the `#[reset(...)]` options: the one place they are spelt. `crate = path` is
-// the option of `#[pooled]` too, so its name comes from `args.rs`.
+// the option of `#[pooled]` too, so its name comes from `args.rs`; so does `max_capacity`,
+// the same word for a field's capacity as for a pool's size, so that the two read alike.
 const SKIP: &str = "skip";
 const DEFAULT: &str = "default";
 const VALUE: &str = "value";
 const WITH: &str = "with";
 
-const FIELD_OPTIONS: &[&str] = &[SKIP, DEFAULT, VALUE, WITH];
+const FIELD_OPTIONS: &[&str] = &[SKIP, DEFAULT, VALUE, WITH, MAX_CAPACITY];
 
 const FIELD_ALIASES: &[(&str, &str)] = &[
     ("ignore", SKIP),
@@ -32,11 +35,30 @@ const FIELD_ALIASES: &[(&str, &str)] = &[
     ("fn", WITH),
     ("reset_with", WITH),
     ("using", WITH),
+    ("max_len", MAX_CAPACITY),
+    ("max_size", MAX_CAPACITY),
+    ("max_cap", MAX_CAPACITY),
+    ("capacity", MAX_CAPACITY),
+    ("capacity_limit", MAX_CAPACITY),
+    ("limit", MAX_CAPACITY),
+    ("shrink", MAX_CAPACITY),
 ];
 
 /// All the forms, for messages that must list them.
-const FIELD_FORMS: &str =
-    "`#[reset(skip)]`, `#[reset(default)]`, `#[reset(value = expr)]` or `#[reset(with = path)]`";
+const FIELD_FORMS: &str = "`#[reset(skip)]`, `#[reset(default)]`, `#[reset(value = expr)]`, \
+                           `#[reset(with = path)]` or `#[reset(max_capacity = N)]`";
+
+/// What `max_capacity` counts, and an example, for its messages.
+const MAX_CAPACITY_COUNTS: &str = "elements";
+const MAX_CAPACITY_EXAMPLE: &str = "1024";
+
+/// What the `#[reset(...)]` attributes of one field say.
+pub(crate) struct FieldOptions {
+    pub(crate) how: How,
+    /// `max_capacity = N`: the object is not reusable when the field's capacity is above `N`
+    /// after the reset. Separate from `how`, as it combines with any of them.
+    pub(crate) max_capacity: Option<Number>,
+}
 
 /// How one field goes back to its fresh state.
 pub(crate) enum How {
@@ -129,14 +151,26 @@ fn string_instead_of_path(expr: &Expr) -> Option<&LitStr> {
     }
 }
 
-/// How `field` is reset, from its `#[reset(...)]` attributes.
-pub(crate) fn field(field: &syn::Field, errors: &mut Errors) -> How {
+/// How `field` is reset and checked, from its `#[reset(...)]` attributes.
+pub(crate) fn field(field: &syn::Field, errors: &mut Errors) -> FieldOptions {
     let mut chosen: Option<(Ident, How)> = None;
+    let mut max_capacity: Option<Number> = None;
     for opt in options(
         &field.attrs,
         &format!("on a field, write {FIELD_FORMS}"),
         errors,
     ) {
+        if opt.name == MAX_CAPACITY {
+            match (max_capacity_value(opt.value, &opt.word), &max_capacity) {
+                (Err(error), _) => errors.push(error),
+                (Ok(value), None) => max_capacity = Some(value),
+                (Ok(_), Some(_)) => errors.spanned(
+                    &opt.word,
+                    format!("duplicate `reset` option `{MAX_CAPACITY}`; give it once"),
+                ),
+            }
+            continue;
+        }
         let how = match opt.name.as_str() {
             SKIP => takes_no_value(&opt).map(|()| How::Skip),
             DEFAULT => takes_no_value(&opt).map(|()| How::Default(opt.word.span())),
@@ -172,13 +206,36 @@ pub(crate) fn field(field: &syn::Field, errors: &mut Errors) -> How {
                 &opt.word,
                 format!(
                     "conflicting `reset` options `{first}` and `{}`: a field is reset one way; \
-                     keep one",
+                     keep one (`{MAX_CAPACITY} = N` can go with either)",
                     opt.name
                 ),
             ),
         }
     }
-    chosen.map_or(How::Reset, |(_, how)| how)
+    FieldOptions {
+        how: chosen.map_or(How::Reset, |(_, how)| how),
+        max_capacity,
+    }
+}
+
+/// The `N` of `max_capacity = N`: checked as the counts of `#[pooled]` are, a literal here and
+/// a constant expression by the compiler (it is evaluated in a `const` block).
+fn max_capacity_value(value: Option<Expr>, word: &Ident) -> syn::Result<Number> {
+    let Some(expr) = value else {
+        return Err(Error::new_spanned(
+            word,
+            format!(
+                "`{MAX_CAPACITY}` needs the largest capacity to keep: write \
+                 `#[reset({MAX_CAPACITY} = {MAX_CAPACITY_EXAMPLE})]`"
+            ),
+        ));
+    };
+    args::classify_number(
+        expr,
+        MAX_CAPACITY,
+        MAX_CAPACITY_EXAMPLE,
+        MAX_CAPACITY_COUNTS,
+    )
 }
 
 fn with_path(opt: &Opt) -> syn::Result<How> {
@@ -256,6 +313,15 @@ pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> Option<Path
                 ),
                 None => errors.spanned(&opt.word, "`crate` needs a path: write `crate = path`"),
             },
+            MAX_CAPACITY => errors.spanned(
+                &opt.word,
+                format!(
+                    "`{MAX_CAPACITY}` goes on a field, not on the type: \
+                     `#[reset({MAX_CAPACITY} = N)]` above a field drops the object when that \
+                     field's capacity is above N; to bound the number of objects in a pool, \
+                     write `#[pooled(..., {MAX_CAPACITY} = N)]`"
+                ),
+            ),
             name if FIELD_OPTIONS.contains(&name) => errors.spanned(
                 &opt.word,
                 format!(
@@ -277,13 +343,17 @@ mod tests {
     use super::*;
     use syn::parse_quote;
 
-    fn how(field: &syn::Field) -> Result<How, Vec<String>> {
+    fn options(field: &syn::Field) -> Result<FieldOptions, Vec<String>> {
         let mut errors = Errors::new();
-        let how = super::field(field, &mut errors);
+        let options = super::field(field, &mut errors);
         match errors.finish() {
-            Ok(()) => Ok(how),
+            Ok(()) => Ok(options),
             Err(error) => Err(error.into_iter().map(|error| error.to_string()).collect()),
         }
+    }
+
+    fn how(field: &syn::Field) -> Result<How, Vec<String>> {
+        options(field).map(|options| options.how)
     }
 
     fn named(field: syn::FieldsNamed) -> syn::Field {
@@ -332,5 +402,46 @@ mod tests {
         assert!(errors[5].contains("write `with = f` without quotes"));
         assert!(errors[6].contains("define a function"));
         assert!(errors[7].starts_with("`crate = ...` goes on the type"));
+    }
+
+    #[test]
+    fn max_capacity_goes_with_any_option() {
+        let alone = options(&named(
+            parse_quote!({ #[reset(max_capacity = 1024)] a: Vec<u8> }),
+        ));
+        let alone = alone.ok().unwrap();
+        assert!(matches!(alone.how, How::Reset));
+        assert_eq!(alone.max_capacity.unwrap().literal, Some(1024));
+        let with_skip = options(&named(parse_quote!({
+            #[reset(skip, max_capacity = LIMIT * 2)]
+            a: Vec<u8>
+        })));
+        let with_skip = with_skip.ok().unwrap();
+        assert!(matches!(with_skip.how, How::Skip));
+        assert!(with_skip.max_capacity.unwrap().literal.is_none());
+        let split = options(&named(parse_quote!({
+            #[reset(max_capacity = 8)]
+            #[reset(with = Vec::clear)]
+            a: Vec<u8>
+        })));
+        assert!(matches!(split.ok().unwrap().how, How::With(_)));
+    }
+
+    #[test]
+    fn max_capacity_mistakes() {
+        let errors = options(&named(parse_quote!({
+            #[reset(max_capacity, max_capacity = "64", max_capacity = 1.5, max_capacity = -1)]
+            #[reset(max_capacity = 8, max_capacity = 9, max_len = 3)]
+            a: Vec<u8>
+        })))
+        .err()
+        .unwrap();
+        assert_eq!(errors.len(), 6, "{errors:#?}");
+        assert!(errors[0].contains("write `#[reset(max_capacity = 1024)]`"));
+        assert!(errors[1].contains("write `64` without quotes"));
+        assert!(errors[2].contains("whole number of elements"));
+        assert!(errors[3].contains("cannot be negative"));
+        assert!(errors[4].starts_with("duplicate `reset` option `max_capacity`"));
+        assert!(errors[5].contains("did you mean `max_capacity`?"));
     }
 }

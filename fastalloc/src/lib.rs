@@ -21,6 +21,9 @@ pub mod __private {
     pub use fastalloc_core::*;
     // Also in the glob above; named to show where the `const` checks of `#[pooled]` find it.
     pub use fastalloc_core::max_objects;
+    // Also in the glob above; named to show where `#[reset(max_capacity = N)]` finds it. It is
+    // called as is: its own `on_unimplemented` message is written for that attribute.
+    pub use fastalloc_core::Capacity;
     pub use std::sync::LazyLock;
 
     /// A type `#[pooled]` can build without a `factory`.
@@ -77,6 +80,8 @@ pub mod __private {
     pub trait ResetField {
         /// `Reset::reset`.
         fn reset_field(&mut self);
+        /// `Reset::reusable`.
+        fn reusable_field(&self) -> bool;
     }
 
     #[diagnostic::do_not_recommend]
@@ -84,6 +89,11 @@ pub mod __private {
         #[inline]
         fn reset_field(&mut self) {
             self.reset();
+        }
+
+        #[inline]
+        fn reusable_field(&self) -> bool {
+            self.reusable()
         }
     }
 
@@ -99,6 +109,9 @@ pub mod __private {
     pub trait ResetForPool {
         /// `Reset::reset`.
         fn reset_for_pool(&mut self);
+        /// `Reset::reusable`: the pool resets through `reset_with`, so the builder does not
+        /// ask it by itself.
+        fn reusable_for_pool(&self) -> bool;
     }
 
     #[diagnostic::do_not_recommend]
@@ -106,6 +119,11 @@ pub mod __private {
         #[inline]
         fn reset_for_pool(&mut self) {
             self.reset();
+        }
+
+        #[inline]
+        fn reusable_for_pool(&self) -> bool {
+            self.reusable()
         }
     }
 }

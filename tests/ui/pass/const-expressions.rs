@@ -27,6 +27,22 @@ impl Frame {
     }
 }
 
+/// A field's `max_capacity` and `retain_if`, naming `Self` too.
+#[pooled(capacity = 2, thread_safe, retain_if = Self::keep)]
+#[derive(Default)]
+struct Buffer {
+    #[reset(max_capacity = Self::LIMIT * BASE)]
+    bytes: Vec<u8>,
+}
+
+impl Buffer {
+    const LIMIT: usize = 512;
+
+    fn keep(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
 #[pooled(capacity = 2 + 2, growth = linear(BASE), thread_safe)]
 #[derive(Default)]
 struct Block {
@@ -38,4 +54,6 @@ fn main() {
     assert_eq!(Block::pool().capacity(), 4);
     Frame::pool().allocate().unwrap().pixels.push(1);
     Block::pool().allocate().unwrap().bytes.push(1);
+    Buffer::pool().allocate().unwrap().bytes.reserve_exact(Buffer::LIMIT * BASE + 1);
+    assert_eq!(Buffer::pool().stats().discarded, 1);
 }

@@ -12,6 +12,23 @@ struct Named {
 #[derive(Reset)]
 struct Tuple(u8, #[reset(default)] String, #[reset(value = 4)] u32);
 
+/// `max_capacity` alone and with each other option, on a tuple struct.
+#[derive(Reset)]
+struct Limited(
+    #[reset(max_capacity = 8)] String,
+    #[reset(skip, max_capacity = 8)] Vec<u8>,
+    #[reset(default, max_capacity = 8)] Vec<u8>,
+    #[reset(value = Vec::new(), max_capacity = 8)] Vec<u8>,
+    #[reset(with = Vec::clear, max_capacity = 8)] Box<Vec<u8>>,
+);
+
+/// Only skipped fields: no `reusable` of its own, the default is kept.
+#[derive(Reset)]
+struct AllSkipped {
+    #[reset(skip)]
+    a: Vec<u8>,
+}
+
 #[derive(Reset)]
 struct Unit;
 
@@ -54,6 +71,8 @@ fn check<T: Reset>() {}
 
 fn main() {
     check::<Named>();
+    check::<Limited>();
+    assert!(AllSkipped { a: Vec::with_capacity(1 << 20) }.reusable());
     check::<Tuple>();
     check::<Unit>();
     check::<Empty>();

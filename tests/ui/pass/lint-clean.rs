@@ -24,7 +24,8 @@ const CAPACITY: usize = 32;
 #[pooled(capacity = CAPACITY, thread_safe, growth = linear(8), max_capacity = 64)]
 #[derive(Debug, Default, Reset)]
 pub struct Message {
-    /// The payload.
+    /// The payload; a message that grew it past 4 KiB is dropped.
+    #[reset(max_capacity = 4096)]
     pub body: Vec<u8>,
     /// Kept between uses.
     #[reset(skip)]
@@ -32,12 +33,25 @@ pub struct Message {
 }
 
 /// A private type behind `pub(crate)`.
-#[pooled(capacity = 4, preallocate, growth = exponential(1.5), max_capacity = 16)]
+#[pooled(
+    capacity = 4,
+    preallocate,
+    growth = exponential(1.5),
+    max_capacity = 16,
+    retain_if = Self::young
+)]
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
+    #[reset(skip, max_capacity = CAPACITY * 2)]
     words: Vec<String>,
     #[reset(value = 1)]
     generation: u64,
+}
+
+impl Scratch {
+    fn young(&self) -> bool {
+        self.generation < 100
+    }
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +65,9 @@ pub struct Batch<T> {
     pub items: Vec<T>,
     /// The current item.
     pub current: Option<T>,
+    /// Dropped above 64 items.
+    #[reset(with = Vec::clear, max_capacity = 64)]
+    pub spare: Vec<T>,
 }
 
 /// Runs every pool once.
@@ -67,8 +84,9 @@ pub fn run() -> Result<usize, fastalloc::PoolError> {
     scratch.generation += 1;
     let mut private = Private::pool().allocate()?;
     private.0.push(1);
-    let mut batch = Batch { items: vec![1], current: Some(2) };
+    let mut batch = Batch { items: vec![1], current: Some(2), spare: Vec::new() };
     batch.reset();
+    assert!(batch.reusable());
     Ok(message.body.len() + scratch.words.len() + private.0.len() + batch.items.len())
 }
 
