@@ -11,8 +11,8 @@
 //! | [`FixedPool`] | one (`Send`, not `Sync`) | no | [`Pooled`] | a pointer pop and push, no atomics |
 //! | [`GrowingPool`] | one | by [`Growth`], up to a maximum | [`Pooled`] | the same; growing adds a chunk |
 //! | [`ThreadLocalPool`] | many, each its own objects | optional | [`LocalPooled`] (`!Send`) | one thread-local read, no atomic read-modify-write |
-//! | [`ThreadSafePool`] | many, shared objects | optional | [`SharedPooled`] or [`OwnedPooled`] (`Send`) | one uncontended atomic swap per operation |
-//! | `AsyncPool` (feature `async`, on by default) | many tasks; `allocate().await` waits, FIFO | optional | `AsyncPooled` / `OwnedAsyncPooled` (`Send`) | a semaphore permit plus the thread-safe pool |
+//! | [`ThreadSafePool`] | many, shared objects | optional | [`SharedPooled`] or [`OwnedPooled`] (`Send`) | plain loads and stores on the thread's cache, no atomic read-modify-write |
+//! | `AsyncPool` (feature `async`, on by default) | many tasks; `allocate().await` waits, FIFO | optional | `AsyncPooled` / `OwnedAsyncPooled` (`Send`) | a permit (one compare-exchange) plus the thread-safe pool |
 //!
 //! Every pool hands out a guard that dereferences to the object; dropping the guard resets the
 //! object (with [`Reset`] or the builder's `reset_with`) and makes it idle again. Objects are

@@ -47,7 +47,7 @@ mod valid;
 /// | `capacity = N` | **required**: the objects the pool holds at first (for each thread, in a `ThreadLocalPool`); at least 1 |
 /// | *no mode word*, or `thread_local` | a `ThreadLocalPool`: each thread has its own part, no locks or atomics |
 /// | `thread_safe` | a `ThreadSafePool` shared by all threads |
-/// | `async` | an `AsyncPool` (not available yet: a compile error says so) |
+/// | `async` | an `AsyncPool` (feature `async`, on by default): `Type::pool().allocate().await` |
 /// | `growth = linear(N)` | when every object is in use, add N more (N at least 1) |
 /// | `growth = exponential(F)` | when every object is in use, multiply the capacity by F (F above 1.0) |
 /// | `max_capacity = N` | grow up to N objects (at least `capacity`); doubling if `growth` is not given |
