@@ -547,6 +547,39 @@ fn max_capacity_refuses_a_grown_object_in_a_thread_safe_pool() {
     assert_eq!((stats.releases, stats.in_use), (2, 0));
 }
 
+/// The other pool kinds refuse a derived `Frame` the same way: kept at the limit, dropped
+/// above it, the slot refilled.
+#[test]
+fn max_capacity_refuses_a_grown_object_in_every_other_pool_kind() {
+    fn check<G: std::ops::DerefMut<Target = Frame>>(
+        name: &str,
+        allocate: &dyn Fn() -> G,
+        stats: &dyn Fn() -> fastalloc::PoolStats,
+    ) {
+        let drops = Arc::new(AtomicUsize::new(0));
+        use_frame(allocate(), FRAME_LIMIT, &drops);
+        use_frame(allocate(), FRAME_LIMIT + 1, &drops);
+        let after = stats();
+        assert_eq!((after.idle, after.discarded), (0, 1), "{name}: {after}");
+        assert_eq!(drops.load(Ordering::Relaxed), 1, "{name}");
+        assert_eq!(allocate().buf.capacity(), 0, "{name}: a fresh object");
+    }
+    let growing = fastalloc::GrowingPool::<Frame>::new(1, fastalloc::Growth::Linear(1)).unwrap();
+    check("GrowingPool", &|| growing.allocate().unwrap(), &|| {
+        growing.stats()
+    });
+    let local = fastalloc::ThreadLocalPool::<Frame>::new(2).unwrap();
+    check("ThreadLocalPool", &|| local.allocate().unwrap(), &|| {
+        local.stats()
+    });
+    let asynchronous = fastalloc::AsyncPool::<Frame>::new(2).unwrap();
+    check(
+        "AsyncPool",
+        &|| asynchronous.try_allocate().unwrap(),
+        &|| asynchronous.stats(),
+    );
+}
+
 /// `#[pooled]` writes this `Reset` impl (no derive), `reusable` included.
 #[pooled(capacity = 2)]
 #[derive(Default)]
