@@ -234,10 +234,13 @@ fn a_reusable_that_panics_is_counted_and_loses_no_slot() {
             "{stats}"
         );
         // Both slots still lend.
-        let a = pool.take().unwrap();
-        let b = pool.take().unwrap();
+        let mut a = pool.take().unwrap();
+        let mut b = pool.take().unwrap();
         assert_eq!(counts.created(), 3);
-        std::mem::forget((a, b)); // each would panic again
+        // Kept this time.
+        (a.limit, b.limit) = (usize::MAX, usize::MAX);
+        drop((a, b));
+        assert_eq!(pool.stats().idle, 2);
     });
 }
 
@@ -352,7 +355,7 @@ fn repeated_bursts_and_trims_reuse_slot_numbers_safely() {
         .growth(Growth::Linear(5))
         .build()
         .unwrap();
-    for round in 0..scaled(200, 20) {
+    for round in 0..scaled(200, 8) {
         let size = 1 + (round * 37) % 300;
         let mut held: Vec<_> = (0..size).map(|_| pool.allocate().unwrap()).collect();
         for (i, buffer) in held.iter_mut().enumerate() {
@@ -380,7 +383,8 @@ fn repeated_bursts_and_trims_reuse_slot_numbers_safely() {
 /// next call drops 990; a period with no allocation, and the call after drops the last 10.
 #[test]
 fn trim_unused_drops_what_the_working_set_did_not_need() {
-    let burst = 1000;
+    // 1,000 natively; fewer under Miri, where this runs on five pools.
+    let burst = scaled(1000, 100);
     each_pool!(counts, |b| buffers(b, burst, &counts, usize::MAX), |pool| {
         let held: Vec<_> = (0..burst).map(|_| pool.take().unwrap()).collect();
         drop(held);
@@ -389,11 +393,11 @@ fn trim_unused_drops_what_the_working_set_did_not_need() {
             let working: Vec<_> = (0..10).map(|_| pool.take().unwrap()).collect();
             drop(working);
         }
-        assert_eq!(pool.trim_unused(), 990);
+        assert_eq!(pool.trim_unused(), burst - 10);
         assert_eq!(pool.stats().idle, 10);
         assert_eq!(pool.trim_unused(), 10, "nothing needed them since");
         assert_eq!((pool.stats().idle, counts.live()), (0, 0));
-        assert_eq!(pool.stats().trimmed, 1000);
+        assert_eq!(pool.stats().trimmed as usize, burst);
     });
 }
 
