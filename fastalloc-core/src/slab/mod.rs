@@ -752,7 +752,13 @@ impl<T> Slab<T> {
         let mut room: usize = empty.iter().sum();
         let mut gone = Vec::new();
         for at in candidates {
-            if let Some(left) = (room - empty[at]).checked_sub(idle[at]) {
+            // Giving `at` back takes its empty slots away and adds its idle objects to move
+            // (loom found the first half missing: a chunk whose empty slot another chunk's
+            // object was to move into was given back too).
+            if let Some(left) = room
+                .checked_sub(empty[at])
+                .and_then(|room| room.checked_sub(idle[at]))
+            {
                 room = left;
                 gone.push(at);
             }
@@ -961,6 +967,37 @@ mod tests {
             // SAFETY: the slot holds the `u64` written above.
             assert_eq!(unsafe { *slot.as_ref() }, u64::from(slot.index()));
         }
+    }
+
+    /// Loom's case: two chunks past the first, one with an idle object, one with a vacant
+    /// slot. Only one can go: the idle object moves into the other's slot.
+    #[test]
+    fn an_idle_object_moves_into_a_chunk_that_then_stays() {
+        let mut slab = slab(1, Growth::Linear(1), 3);
+        let slots: Vec<Slot<u64>> = (0..3)
+            .map(|_| match slab.take_empty().unwrap() {
+                EmptySlot::Found(slot) | EmptySlot::Grown(slot) => slot,
+            })
+            .collect();
+        assert_eq!(
+            slots.iter().map(|s| s.index()).collect::<Vec<_>>(),
+            [0, 256, 512]
+        );
+        for slot in [slots[2], slots[0]] {
+            // SAFETY: the slot is empty and ours; writing makes it hold an object.
+            unsafe { slot.addr().write(u64::from(slot.index()) + 1000) };
+            slab.push_idle(slot);
+        }
+        slab.push_vacant(slots[1]);
+        slab.shrink();
+        assert_eq!(slab.capacity(), 2);
+        let mut values = Vec::new();
+        while let Some(slot) = slab.pop_idle() {
+            // SAFETY: the slot holds one of the `u64`s written above (moved or not).
+            values.push((slot.index(), unsafe { *slot.as_ref() }));
+        }
+        values.sort_unstable();
+        assert_eq!(values, [(0, 1000), (256, 1512)]);
     }
 
     #[test]

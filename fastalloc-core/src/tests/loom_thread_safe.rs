@@ -73,6 +73,20 @@ fn use_once(pool: &ThreadSafePool<Obj>) -> Result<(), PoolError> {
     Ok(())
 }
 
+/// Uses `pool` once on this thread and runs `visit` here while another thread uses it twice
+/// (through its own cache), at every interleaving; returns once that thread has exited.
+fn while_an_owner_works(pool: &Arc<ThreadSafePool<Obj>>, visit: impl FnOnce()) {
+    let other = Arc::clone(pool);
+    let owner = super::spawn(move || {
+        for _ in 0..2 {
+            let _ = use_once(&other);
+        }
+    });
+    let _ = use_once(pool);
+    visit();
+    owner.join().unwrap();
+}
+
 #[test]
 fn loom_two_threads_share_one_object() {
     super::model(|| {
@@ -305,17 +319,11 @@ fn loom_visits_race_the_owners_operations() {
     super::model(|| {
         let (pool, tally) = pool(1, None);
         let pool = Arc::new(pool);
-        let other = Arc::clone(&pool);
-        let owner = super::spawn(move || {
-            for _ in 0..2 {
-                let _ = use_once(&other);
-            }
+        while_an_owner_works(&pool, || {
+            let stats = pool.stats();
+            assert!(stats.in_use <= 1 && stats.idle <= 1, "{stats:?}");
+            pool.close();
         });
-        let _ = use_once(&pool);
-        let stats = pool.stats();
-        assert!(stats.in_use <= 1 && stats.idle <= 1, "{stats:?}");
-        pool.close();
-        owner.join().unwrap();
         assert_eq!(pool.stats().in_use, 0);
         assert_eq!(
             tally.created.load(Std::SeqCst),
@@ -367,16 +375,11 @@ fn loom_trim_races_a_cache_owner() {
     super::model(|| {
         let (pool, tally) = pool(2, None);
         let pool = Arc::new(pool);
-        let other = Arc::clone(&pool);
-        let owner = super::spawn(move || {
-            for _ in 0..2 {
-                let _ = use_once(&other);
-            }
+        let (mut first, mut second) = (0, 0);
+        while_an_owner_works(&pool, || {
+            first = pool.trim(0);
+            second = pool.trim_unused();
         });
-        let _ = use_once(&pool);
-        let first = pool.trim(0);
-        let second = pool.trim_unused();
-        owner.join().unwrap();
         let stats = pool.stats();
         assert_eq!(stats.in_use, 0, "{stats:?}");
         assert_eq!(stats.trimmed as usize, first + second);
