@@ -579,3 +579,108 @@ fn trim_unused_moves_the_working_set_to_the_oldest_chunk() {
         }
     );
 }
+
+/// Random steps on a growing pool: allocations (each object tagged with a value no other lent
+/// object has), releases in any order, `trim(k)` and `trim_unused()`. After every step: no
+/// object is lent twice or changed while lent (idle objects may move, lent ones never), the
+/// capacity never goes below the initial one, a trim leaves at most `k` idle, and every
+/// object built is idle, lent or dropped exactly once.
+mod random_trims {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        Allocate(u8),
+        Release(u8),
+        Trim(u8),
+        TrimUnused,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (1u8..12).prop_map(Step::Allocate),
+            4 => any::<u8>().prop_map(Step::Release),
+            1 => (0u8..20).prop_map(Step::Trim),
+            1 => Just(Step::TrimUnused),
+        ]
+    }
+
+    fn run<P: TestPool>(pool: &P, counts: &Counts, initial: usize, steps: &[Step]) {
+        let mut lent: Vec<(P::Guard<'_>, u8)> = Vec::new();
+        let mut tag = 0u8;
+        for &step in steps {
+            match step {
+                Step::Allocate(n) => {
+                    for _ in 0..n {
+                        let Ok(mut buffer) = pool.take() else { break };
+                        assert!(buffer.bytes.is_empty(), "lent twice, or not reset");
+                        tag = tag.wrapping_add(1);
+                        buffer.bytes.push(tag);
+                        lent.push((buffer, tag));
+                    }
+                }
+                Step::Release(at) => {
+                    if !lent.is_empty() {
+                        let (buffer, tag) = lent.swap_remove(usize::from(at) % lent.len());
+                        assert_eq!(buffer.bytes, [tag], "a lent object changed");
+                    }
+                }
+                Step::Trim(keep) => {
+                    pool.trim(usize::from(keep));
+                    assert!(pool.stats().idle <= usize::from(keep));
+                }
+                Step::TrimUnused => {
+                    pool.trim_unused();
+                }
+            }
+            for (buffer, tag) in &lent {
+                assert_eq!(buffer.bytes, [*tag], "a lent object changed");
+            }
+            let stats = pool.stats();
+            assert!(stats.capacity >= initial, "{stats}");
+            assert_eq!(stats.in_use, lent.len(), "{stats}");
+            assert_eq!(counts.live(), stats.idle + lent.len(), "{stats}");
+        }
+        drop(lent);
+        pool.trim(0);
+        assert_eq!((counts.live(), pool.capacity()), (0, initial));
+    }
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: if cfg!(miri) { 2 } else { 128 },
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn growing_pool(
+            initial in 1usize..4,
+            step_size in 1usize..4,
+            steps in prop::collection::vec(step(), 1..80),
+        ) {
+            let counts = Counts::new();
+            let pool: GrowingPool<Buffer> = buffers(GrowingPool::builder(), initial, &counts, usize::MAX)
+                .growth(Growth::Linear(step_size))
+                .build()
+                .unwrap();
+            run(&pool, &counts, initial, &steps);
+        }
+
+        #[test]
+        fn thread_safe_pool(initial in 1usize..8, steps in prop::collection::vec(step(), 1..60)) {
+            let counts = Counts::new();
+            let pool: ThreadSafePool<Buffer> = buffers(ThreadSafePool::builder(), initial, &counts, usize::MAX)
+                .growth(Growth::Exponential(1.5))
+                .max_capacity(300)
+                .build()
+                .unwrap();
+            run(&pool, &counts, initial, &steps);
+        }
+    }
+}
