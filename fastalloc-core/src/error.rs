@@ -23,6 +23,14 @@ pub enum PoolError {
     },
     /// The pool was closed with `close()` and hands out nothing more.
     Closed,
+    /// A bounded wait (`ThreadSafePool::allocate_timeout`) ended with every object still in
+    /// use.
+    Timeout {
+        /// How long the caller waited.
+        timeout: std::time::Duration,
+        /// The capacity the pool had reached.
+        capacity: usize,
+    },
     /// A [`ThreadLocalPool`](crate::ThreadLocalPool) was asked for an object by a thread that
     /// is exiting (from the destructor of a thread-local): that thread's part of the pool is
     /// already gone.
@@ -37,6 +45,12 @@ impl fmt::Display for PoolError {
                 "pool exhausted: all {capacity} objects are in use; drop a guard to return one, \
                  or build the pool with a larger `capacity`, a `growth` policy or a higher \
                  `max_capacity`"
+            ),
+            PoolError::Timeout { timeout, capacity } => write!(
+                f,
+                "timed out after {timeout:?}: all {capacity} objects stayed in use; wait \
+                 longer, return objects sooner, or build the pool with a larger `capacity` \
+                 or a `growth` policy"
             ),
             PoolError::Closed => f.write_str(
                 "pool is closed: `close()` was called, so no more objects are handed out; \

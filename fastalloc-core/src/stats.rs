@@ -54,9 +54,10 @@ pub struct PoolStats {
     pub discarded: u64,
     /// Idle objects dropped by `trim` or `trim_unused`.
     pub trimmed: u64,
-    /// Tasks waiting for an object right now (async pools only; 0 elsewhere).
+    /// Tasks or threads waiting for an object right now (`AsyncPool`, and
+    /// `ThreadSafePool::allocate_timeout`; 0 elsewhere).
     pub waiting: usize,
-    /// Allocations that had to wait for an object (async pools only; 0 elsewhere).
+    /// Allocations that had to wait for an object (as for `waiting`).
     pub waits: u64,
 }
 
@@ -94,7 +95,7 @@ impl fmt::Display for PoolStats {
             ("waiting", self.waiting.to_string()),
             ("waits", self.waits.to_string()),
         ];
-        // The waiting counters only mean something for async pools.
+        // The waiting counters only mean something for pools that let callers wait.
         let shown = if self.waiting == 0 && self.waits == 0 {
             13
         } else {

@@ -502,3 +502,209 @@ fn a_panicking_drop_while_a_pool_is_dropped_loses_nothing() {
         "the others were still dropped"
     );
 }
+
+// Bounded waits: `ThreadSafePool::allocate_timeout`.
+
+/// Waits (yielding) until `pool` has `n` threads waiting in `allocate_timeout`; fails the
+/// test rather than hang if they never do.
+fn until_waiting<T>(pool: &ThreadSafePool<T>, n: usize) {
+    let start = std::time::Instant::now();
+    while pool.stats().waiting != n {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{n} threads never waited"
+        );
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn allocate_timeout_gives_up_on_time_and_loses_nothing() {
+    let counts = Counts::new();
+    let pool = tracked_shared(&counts, 2);
+    let held = (pool.allocate().unwrap(), pool.allocate().unwrap());
+    let timeout = std::time::Duration::from_millis(30);
+    let start = std::time::Instant::now();
+    let err = pool.allocate_timeout(timeout).unwrap_err();
+    assert_eq!(
+        err,
+        PoolError::Timeout {
+            timeout,
+            capacity: 2
+        }
+    );
+    assert!(
+        start.elapsed() >= timeout,
+        "gave up early: {:?}",
+        start.elapsed()
+    );
+    assert!(err.to_string().contains("timed out"), "{err}");
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.waiting, stats.waits, stats.in_use),
+        (0, 1, 2),
+        "{stats}"
+    );
+    // The fast path works again once nobody waits: releases keep their objects in caches.
+    drop(held);
+    assert_eq!(pool.stats().idle, 2);
+    let again = pool.allocate_timeout(timeout).unwrap();
+    assert_eq!(
+        counts.created(),
+        2,
+        "an idle object, not a new one: {}",
+        again.id
+    );
+}
+
+#[test]
+fn allocate_timeout_is_woken_by_a_release_on_another_thread() {
+    let counts = Counts::new();
+    let pool = tracked_shared(&counts, 1);
+    let held = pool.allocate().unwrap();
+    let id = held.id;
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            let start = std::time::Instant::now();
+            let got = pool
+                .allocate_timeout(std::time::Duration::from_secs(60))
+                .unwrap();
+            (got.id, got.value, start.elapsed())
+        });
+        until_waiting(&pool, 1);
+        let mut held = held;
+        held.value = 7;
+        drop(held); // handed straight to the waiter, reset
+        let (got, value, elapsed) = waiter.join().unwrap();
+        assert_eq!((got, value), (id, 0), "the same object, reset");
+        assert!(elapsed < std::time::Duration::from_secs(60));
+    });
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.in_use, stats.idle, stats.waiting),
+        (0, 1, 0),
+        "{stats}"
+    );
+    assert_eq!((stats.allocations, stats.releases), (2, 2), "{stats}");
+    assert_eq!(counts.created(), 1);
+}
+
+#[test]
+fn allocate_timeout_is_ended_by_close() {
+    let counts = Counts::new();
+    let pool = tracked_shared(&counts, 1);
+    let held = pool.allocate().unwrap();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            pool.allocate_timeout(std::time::Duration::from_secs(60))
+                .map(|_| ())
+        });
+        until_waiting(&pool, 1);
+        pool.close();
+        assert_eq!(waiter.join().unwrap().unwrap_err(), PoolError::Closed);
+    });
+    drop(held);
+    assert_eq!(counts.live(), 0, "the last object was dropped on return");
+    assert_eq!(
+        pool.allocate_timeout(std::time::Duration::from_secs(60))
+            .unwrap_err(),
+        PoolError::Closed,
+        "at once on a closed pool"
+    );
+}
+
+/// Four threads queue up one after another; the one object goes round in the order they came.
+#[test]
+fn allocate_timeout_serves_waiters_first_come_first_served() {
+    let counts = Counts::new();
+    let pool = tracked_shared(&counts, 1);
+    let order = std::sync::Mutex::new(Vec::new());
+    let held = pool.allocate().unwrap();
+    std::thread::scope(|s| {
+        for waiter in 0..4 {
+            let (pool, order) = (&pool, &order);
+            s.spawn(move || {
+                let got = pool
+                    .allocate_timeout(std::time::Duration::from_secs(60))
+                    .unwrap();
+                order.lock().unwrap().push(waiter);
+                // Returned at the end of this scope: handed to the next in line.
+                drop(got);
+            });
+            until_waiting(pool, waiter + 1);
+        }
+        // A thread that does not wait does not jump the queue.
+        assert!(matches!(
+            pool.allocate().unwrap_err(),
+            PoolError::Exhausted { .. }
+        ));
+        drop(held);
+    });
+    assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.waits, stats.in_use, stats.idle),
+        (4, 0, 1),
+        "{stats}"
+    );
+    assert_eq!(counts.created(), 1);
+}
+
+/// A slot that comes free (a detach, or an object the pool refuses) lets a waiter build a new
+/// object; and a growing pool at its maximum waits like a fixed one.
+#[test]
+fn allocate_timeout_builds_in_a_slot_that_comes_free() {
+    for detach in [true, false] {
+        let counts = Counts::new();
+        let make = Arc::clone(&counts);
+        let pool = ThreadSafePool::builder()
+            .capacity(1)
+            .growth(Growth::Linear(1))
+            .max_capacity(2)
+            .factory(move || Tracked::new(&make))
+            .reset_with(Tracked::reset)
+            .retain_if(|t: &Tracked| t.data.capacity() < 100)
+            .build()
+            .unwrap();
+        let (mut a, _b) = (pool.allocate().unwrap(), pool.allocate().unwrap());
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let got = pool
+                    .allocate_timeout(std::time::Duration::from_secs(60))
+                    .unwrap();
+                got.id
+            });
+            until_waiting(&pool, 1);
+            if detach {
+                drop(fastalloc_core::SharedPooled::detach(a));
+            } else {
+                a.data.resize(100, 0); // refused when it comes back
+                drop(a);
+            }
+            assert_eq!(waiter.join().unwrap(), 2, "a new object in the freed slot");
+        });
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.discarded, stats.detached),
+            (u64::from(!detach), u64::from(detach)),
+            "{stats}"
+        );
+        assert_eq!(counts.created(), 3);
+    }
+}
+
+#[test]
+fn allocate_owned_timeout_waits_too() {
+    let pool = Arc::new(ThreadSafePool::<Vec<u8>>::new(1).unwrap());
+    let held = pool.allocate_owned().unwrap();
+    let waiter = {
+        let pool = Arc::clone(&pool);
+        std::thread::spawn(move || {
+            pool.allocate_owned_timeout(std::time::Duration::from_secs(60))
+                .map(|guard| guard.capacity())
+        })
+    };
+    until_waiting(&pool, 1);
+    drop(held);
+    assert!(waiter.join().unwrap().is_ok());
+}

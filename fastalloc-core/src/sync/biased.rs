@@ -40,6 +40,10 @@ const FENCED: u8 = 4;
 /// Set for good by a visitor (a pool's `close`): [`BiasedLock::try_with_owner`] fails from
 /// then on, so its caller learns of it with the test it makes anyway.
 const CLOSED: u8 = 8;
+/// Set by a visitor while threads wait in a pool's `allocate_timeout`, cleared by the visitor
+/// that ends the wait: the owner's fast path fails meanwhile, so a release goes the slow way,
+/// where it hands its object to the first waiter. No test on the fast path pays for it.
+const WAITING: u8 = 16;
 
 /// A lock whose owner thread takes it with plain stores and loads; see the module docs.
 ///
@@ -53,8 +57,8 @@ pub(crate) struct BiasedLock {
     /// 6.1 ns with a word, in the same run (AMD EPYC under KVM; a byte store next to the word
     /// loads of the cache seems to cost the store-to-load path more).
     busy: AtomicUsize,
-    /// `VISITOR` while a visitor has or wants the lock; `SHARED`, `FENCED`, `CLOSED` for good.
-    /// The owner's fast path needs it to be 0.
+    /// `VISITOR` while a visitor has or wants the lock; `SHARED`, `FENCED`, `CLOSED` for good;
+    /// `WAITING` while threads wait. The owner's fast path needs it to be 0 (or `FENCED`).
     visitors: AtomicU8,
     /// Held by a visitor through its visit, and by an owner that found the lock visited.
     slow: Mutex<()>,
@@ -90,6 +94,11 @@ impl BiasedLock {
     /// Whether a visitor marked the lock closed ([`VisitGuard::close`]).
     pub(crate) fn is_closed(&self) -> bool {
         self.visitors.load(Ordering::Relaxed) & CLOSED != 0
+    }
+
+    /// Whether a visitor marked the lock as waited on ([`VisitGuard::set_waiting`]).
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.visitors.load(Ordering::Relaxed) & WAITING != 0
     }
 
     /// Runs `f` as the lock's owner, excluding every visitor.
@@ -219,6 +228,16 @@ impl VisitGuard<'_> {
     /// Marks the lock closed for good (see [`BiasedLock::try_with_owner`]).
     pub(crate) fn close(&self) {
         self.lock.visitors.fetch_or(CLOSED, Ordering::Relaxed);
+    }
+
+    /// Marks the lock as waited on, or not: while marked, [`BiasedLock::try_with_owner`]
+    /// fails, as for a closed lock.
+    pub(crate) fn set_waiting(&self, waiting: bool) {
+        if waiting {
+            self.lock.visitors.fetch_or(WAITING, Ordering::Relaxed);
+        } else {
+            self.lock.visitors.fetch_and(!WAITING, Ordering::Relaxed);
+        }
     }
 }
 

@@ -429,3 +429,47 @@ fn loom_trim_gives_back_a_chunk_while_another_thread_grows() {
         );
     });
 }
+
+/// A thread waits in `allocate_timeout` for the one object while another thread returns it:
+/// whether the release comes before the wait begins (the object is then in a cache, gathered
+/// when the caches are marked) or after (handed over), the waiter gets it, once.
+#[test]
+fn loom_a_waiter_gets_the_object_another_thread_returns() {
+    super::model(|| {
+        let (pool, tally) = pool(1, None);
+        let pool = Arc::new(pool);
+        let held = pool.allocate_owned().unwrap();
+        hold(&held);
+        let releaser = super::spawn(move || {
+            unhold(&held);
+            drop(held);
+        });
+        let got = pool
+            .allocate_timeout(std::time::Duration::from_secs(3600))
+            .expect("the object comes back");
+        hold(&got);
+        unhold(&got);
+        drop(got);
+        releaser.join().unwrap();
+        let stats = pool.stats();
+        assert_eq!((stats.in_use, stats.waiting), (0, 0), "{stats:?}");
+        assert_eq!(tally.created.load(Std::SeqCst), 1);
+    });
+}
+
+/// `close` ends a wait, whether it comes before or during it.
+#[test]
+fn loom_close_ends_a_wait() {
+    super::model(|| {
+        let (pool, tally) = pool(1, None);
+        let pool = Arc::new(pool);
+        let held = pool.allocate().unwrap();
+        let other = Arc::clone(&pool);
+        let closer = super::spawn(move || other.close());
+        let waited = pool.allocate_timeout(std::time::Duration::from_secs(3600));
+        assert_eq!(waited.map(|_| ()).unwrap_err(), PoolError::Closed);
+        closer.join().unwrap();
+        drop(held);
+        assert_eq!(tally.drops.load(Std::SeqCst), 1);
+    });
+}

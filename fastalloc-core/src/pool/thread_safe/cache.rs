@@ -1,6 +1,7 @@
 //! A thread's cache of idle objects, and the depot behind every cache.
 
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 
 use crate::slab::{Slab, Slot};
@@ -18,6 +19,10 @@ pub(crate) struct Depot<T> {
     pub(crate) exhausted: u64,
     pub(crate) discarded: u64,
     pub(crate) trimmed: u64,
+    /// Threads blocked in `allocate_timeout`, oldest first (see `SharedCore::allocate_timeout`).
+    pub(crate) waiters: VecDeque<Waiter<T>>,
+    /// The number of the next waiter, and how many have waited in all (`PoolStats::waits`).
+    pub(crate) waits: u64,
     /// A trim is dropping the objects it took, on the thread of this number (`usize::MAX` for
     /// an exiting thread): their slots come back one by one. One trim at a time.
     pub(crate) trimmer: Option<usize>,
@@ -37,6 +42,8 @@ impl<T> Depot<T> {
             discarded: 0,
             trimmed: 0,
             trimmer: None,
+            waiters: VecDeque::new(),
+            waits: 0,
             dead: false,
         }
     }
@@ -47,6 +54,18 @@ impl<T> Depot<T> {
         self.peak_outside = self.peak_outside.max(self.outside);
     }
 }
+
+/// A thread blocked in `allocate_timeout`.
+pub(crate) struct Waiter<T> {
+    pub(crate) id: u64,
+    /// An object a release handed to this waiter (reset, still counted outside the depot).
+    pub(crate) handed: Option<Slot<T>>,
+}
+
+// SAFETY: a handed slot owns a reset object on its way from one user to the next, as a guard
+// owns one (like a `Box<T>`), and only the waiter takes it, under the depot's lock: moving a
+// waiter to another thread moves a `T`.
+unsafe impl<T: Send> Send for Waiter<T> {}
 
 /// One thread's cache of idle objects, with that thread's counters. Aligned to its own cache
 /// lines so that threads do not slow each other down by writing neighbouring memory.
@@ -107,12 +126,11 @@ impl<T> Cache<T> {
 
     /// Runs `f` on each of `caches` in turn, each as its only user, with
     /// one heavy barrier for all of them: each is announced, then one barrier is made, then
-    /// each is entered when its owner is out of its section.
-    /// With `close`, each cache's lock is also marked closed for good during its visit, so
-    /// that its owner's [`OwnCache::try_with`] fails from then on.
+    /// each is entered when its owner is out of its section. Each cache's lock is also marked
+    /// as `mark` says during its visit.
     pub(crate) fn visit_all<'a>(
         caches: impl Iterator<Item = &'a Self>,
-        close: bool,
+        mark: Mark,
         mut f: impl FnMut(&mut CacheInner<T>),
     ) where
         T: 'a,
@@ -125,8 +143,10 @@ impl<T> Cache<T> {
             let visit = request.admit();
             // SAFETY: the visit excludes the owner and every other visitor until it ends.
             cache.inner.with_mut(|inner| f(unsafe { &mut *inner }));
-            if close {
-                visit.close();
+            match mark {
+                Mark::Nothing => {}
+                Mark::Closed => visit.close(),
+                Mark::Waiting(waiting) => visit.set_waiting(waiting),
             }
         }
     }
@@ -136,6 +156,17 @@ impl<T> Cache<T> {
         // SAFETY: `&mut self` rules out every other access.
         self.inner.with_mut(|inner| unsafe { &mut *inner })
     }
+}
+
+/// How [`Cache::visit_all`] marks each cache it visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    Nothing,
+    /// Closed for good: the owner's [`OwnCache::try_with`] fails from then on.
+    Closed,
+    /// Threads wait for an object (`true`), or no longer do: while marked, the owner's
+    /// [`OwnCache::try_with`] fails, so releases take the path that hands objects over.
+    Waiting(bool),
 }
 
 /// The calling thread's own cache: a cache together with the proof that this thread may use it
@@ -184,6 +215,11 @@ impl<'a, T> OwnCache<'a, T> {
     /// Whether the pool's `close` marked the cache closed.
     pub(crate) fn is_closed(self) -> bool {
         self.cache.lock.is_closed()
+    }
+
+    /// Whether threads wait for an object (see [`Mark::Waiting`]).
+    pub(crate) fn is_waiting(self) -> bool {
+        self.cache.lock.is_waiting()
     }
 
     /// The cache itself, to keep in a guard that stays on this thread (see `SharedHome`).

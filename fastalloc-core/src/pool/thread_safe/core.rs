@@ -1,6 +1,8 @@
 //! [`SharedCore`]: the engine of a `ThreadSafePool` (see the module above for the design).
 
-use super::cache::{Cache, CacheInner, Depot, OwnCache};
+use std::time::{Duration, Instant};
+
+use super::cache::{Cache, CacheInner, Depot, Mark, OwnCache, Waiter};
 use crate::builder::{Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
@@ -8,7 +10,7 @@ use crate::per_thread::{self, ExitHook, Table};
 use crate::pool::local::SharedEnv;
 use crate::slab::{discard_all, EmptySlot, Gone, Owner, Slab, Slot};
 use crate::stats::{Counter, PoolStats};
-use crate::sync::{Arc, Mutex, MutexGuard, Ordering, Weak};
+use crate::sync::{Arc, Condvar, Mutex, MutexGuard, Ordering, Weak};
 
 /// The shared engine: depot, caches, hooks.
 pub(crate) struct SharedCore<T> {
@@ -26,6 +28,22 @@ pub(crate) struct SharedCore<T> {
     batch: usize,
     /// The caches fence on every operation (`PoolBuilder::membarrier(false)`).
     no_membarrier: bool,
+    /// Wakes the threads waiting in [`allocate_timeout`](Self::allocate_timeout) (with the
+    /// depot's lock): an object was handed to one, a slot came free, or the pool closed.
+    wake: Condvar,
+}
+
+/// How a wait in `allocate_timeout` ended.
+enum Waited<T> {
+    /// A release handed this object over.
+    Handed(Slot<T>),
+    /// Taken from the depot's idle objects.
+    Idle(Slot<T>),
+    /// A free slot, to build an object in.
+    Empty(EmptySlot<T>),
+    /// The pool closed (and this object, handed over meanwhile, is to be dropped).
+    Closed(Option<Slot<T>>),
+    TimedOut,
 }
 
 /// Why a release left its fast path (see `SharedCore::release`).
@@ -57,6 +75,7 @@ impl<T> SharedCore<T> {
             fallback: Cache::shared(),
             batch,
             no_membarrier: config.no_membarrier,
+            wake: Condvar::new(),
         };
         if config.preallocate {
             for _ in 0..config.capacity {
@@ -80,6 +99,14 @@ impl<T> SharedCore<T> {
         Ok(core)
     }
 
+    /// Wakes the waiting threads, if any, after a slot came free or an object reached the
+    /// depot (under the depot's lock, so that no waiter misses it).
+    fn wake_waiters(&self, depot: &Depot<T>) {
+        if !depot.waiters.is_empty() {
+            self.wake.notify_all();
+        }
+    }
+
     /// Every cache: each thread's and the exiting threads' one.
     fn all_caches(&self) -> impl Iterator<Item = &Cache<T>> {
         self.caches.iter().chain(std::iter::once(&self.fallback))
@@ -92,11 +119,15 @@ impl<T> SharedCore<T> {
     pub(crate) fn close(&self) {
         self.env.closed.store(true, Ordering::Release);
         let mut depot = self.depot.lock();
-        Cache::visit_all(self.all_caches(), true, |inner| inner.spill(&mut depot, 0));
+        Cache::visit_all(self.all_caches(), Mark::Closed, |inner| {
+            inner.spill(&mut depot, 0);
+        });
         let taken = depot.slab.take_all_idle();
         // They are outside the depot while being dropped; `vacate` counts each back in.
         depot.outside += taken.len();
         drop(depot);
+        // Waiting threads leave with `Closed`.
+        self.wake.notify_all();
         // SAFETY: the slots were idle (taken off the idle list): each holds an object that
         // nothing refers to.
         unsafe { discard_all(self, taken, Gone::Discarded) };
@@ -113,7 +144,9 @@ impl<T> SharedCore<T> {
         }
         // Every cache's objects to the depot first (one heavy barrier for all), so that the
         // count is exact when the other threads are quiet.
-        Cache::visit_all(self.all_caches(), false, |inner| inner.spill(&mut depot, 0));
+        Cache::visit_all(self.all_caches(), Mark::Nothing, |inner| {
+            inner.spill(&mut depot, 0);
+        });
         let taken = depot.slab.take_idle_over(keep);
         // Outside the depot while being dropped; `vacate` counts each back in.
         depot.outside += taken.len();
@@ -136,7 +169,7 @@ impl<T> SharedCore<T> {
         // The caches' objects that were used go to the depot too, where a chunk that only
         // they keep can be given back (they move to lower slots). Each thread takes a batch
         // back on its next allocation: one lock per timer tick.
-        Cache::visit_all(self.all_caches(), false, |inner| {
+        Cache::visit_all(self.all_caches(), Mark::Nothing, |inner| {
             inner.take_unused(&mut taken);
             inner.spill(&mut depot, 0);
         });
@@ -197,10 +230,12 @@ impl<T> SharedCore<T> {
             exhausted: depot.exhausted,
             discarded: depot.discarded,
             trimmed: depot.trimmed,
+            waiting: depot.waiters.len(),
+            waits: depot.waits,
             ..PoolStats::default()
         };
         let (mut allocations, mut returns, mut detached, mut built) = (0u64, 0, 0, 0);
-        Cache::visit_all(self.all_caches(), false, |inner| {
+        Cache::visit_all(self.all_caches(), Mark::Nothing, |inner| {
             let c = &inner.counters;
             stats.idle += inner.items.len();
             allocations += c.allocations.get();
@@ -247,14 +282,17 @@ impl<T: 'static> SharedCore<T> {
             // Made under the depot lock: `close` walks the caches under it, so a new cache is
             // either seen by that walk or made after it, when the closed flag is visible to
             // the thread that made it.
-            let _depot = self.depot.lock();
+            let depot = self.depot.lock();
             let made = self.caches.get_or_try(number, || {
                 Ok::<_, ()>(Cache::new(2 * self.batch, self.no_membarrier))
             });
             let made = made.unwrap_or_else(|()| unreachable!("making a cache cannot fail"));
-            // A cache made after `close` is closed too (releases into it must drop, not keep).
+            // A cache made after `close` is closed too (releases into it must drop, not keep),
+            // and one made while threads wait hands its releases over.
             if self.env.is_closed() {
-                Cache::visit_all(std::iter::once(made), true, |_| {});
+                Cache::visit_all(std::iter::once(made), Mark::Closed, |_| {});
+            } else if !depot.waiters.is_empty() {
+                Cache::visit_all(std::iter::once(made), Mark::Waiting(true), |_| {});
             }
             made
         };
@@ -323,6 +361,14 @@ impl<T: 'static> SharedCore<T> {
             if self.env.is_closed() {
                 return Err(PoolError::Closed);
             }
+            if !depot.waiters.is_empty() {
+                // Threads wait in `allocate_timeout`: what comes free is theirs, first come,
+                // first served; an allocation that does not wait does not jump the queue.
+                depot.exhausted += 1;
+                return Err(PoolError::Exhausted {
+                    capacity: depot.slab.capacity(),
+                });
+            }
             if let Some(slot) = self.refill(&mut depot, cache) {
                 return Ok(slot);
             }
@@ -346,7 +392,9 @@ impl<T: 'static> SharedCore<T> {
             // Every slot is built and none is idle in the depot: gather the idle objects
             // parked in every thread's cache (the depot lock keeps them from moving back
             // meanwhile).
-            Cache::visit_all(self.all_caches(), false, |inner| inner.spill(&mut depot, 0));
+            Cache::visit_all(self.all_caches(), Mark::Nothing, |inner| {
+                inner.spill(&mut depot, 0);
+            });
             if let Some(slot) = self.refill(&mut depot, cache) {
                 return Ok(slot);
             }
@@ -368,6 +416,124 @@ impl<T: 'static> SharedCore<T> {
                 capacity: depot.slab.capacity(),
             });
         }
+    }
+
+    /// [`allocate`](Self::allocate), waiting up to `timeout` while every object is lent and
+    /// the pool may not grow.
+    ///
+    /// A waiting thread is queued in the depot. The first one marks every cache
+    /// ([`Mark::Waiting`]): the owners' fast path then fails, so each release goes the slow
+    /// way and hands its object to the first waiter with none ([`hand_over`](Self::hand_over)),
+    /// and no cache keeps one meanwhile; the last one to leave clears the marks. A slot that
+    /// comes free (a detach, a refused object) or an object that reaches the depot wakes the
+    /// waiters, and the first of them takes it. So the fast paths pay nothing for waits.
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    pub(crate) fn allocate_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<(Slot<T>, OwnCache<'_, T>), PoolError> {
+        match self.allocate() {
+            Err(PoolError::Exhausted { .. }) => {}
+            done => return done,
+        }
+        // `None`: so far ahead that it cannot be represented; wait without a limit.
+        let deadline = Instant::now().checked_add(timeout);
+        let cache = self.cache();
+        let mut depot = self.depot.lock();
+        let id = depot.waits;
+        depot.waits += 1;
+        depot.waiters.push_back(Waiter { id, handed: None });
+        if depot.waiters.len() == 1 {
+            // Objects released into a cache since the allocation failed are gathered too.
+            Cache::visit_all(self.all_caches(), Mark::Waiting(true), |inner| {
+                inner.spill(&mut depot, 0);
+            });
+        }
+        let got = loop {
+            let at = Self::waiter_at(&depot, id);
+            let handed = depot.waiters[at].handed.take();
+            if self.env.is_closed() {
+                break Waited::Closed(handed);
+            }
+            if let Some(slot) = handed {
+                break Waited::Handed(slot);
+            }
+            // First come, first served: only a waiter with no one before it still waiting
+            // for an object takes one from the depot or a free slot.
+            if depot.waiters.iter().take(at).all(|w| w.handed.is_some()) {
+                if let Some(slot) = depot.slab.pop_idle() {
+                    depot.lend(1);
+                    break Waited::Idle(slot);
+                }
+                if let Some(empty) = depot.slab.take_empty() {
+                    depot.lend(1);
+                    break Waited::Empty(empty);
+                }
+            }
+            let remaining = deadline.map_or(Duration::MAX, |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
+            if remaining.is_zero() {
+                break Waited::TimedOut;
+            }
+            depot = self.wake.wait_timeout(depot, remaining);
+        };
+        let at = Self::waiter_at(&depot, id);
+        depot.waiters.remove(at);
+        if depot.waiters.is_empty() {
+            Cache::visit_all(self.all_caches(), Mark::Waiting(false), |_| {});
+        } else if matches!(got, Waited::TimedOut | Waited::Closed(_)) {
+            // The next waiter may now be first in line for what is in the depot.
+            self.wake.notify_all();
+        }
+        let capacity = depot.slab.capacity();
+        let slot = match got {
+            Waited::Handed(slot) | Waited::Idle(slot) => {
+                drop(depot);
+                cache.with(|inner| inner.counters.on_allocate_unpeaked());
+                slot
+            }
+            Waited::Empty(empty) => {
+                let slot = match empty {
+                    EmptySlot::Found(slot) => slot,
+                    EmptySlot::Grown(slot) => {
+                        depot.growths += 1;
+                        slot
+                    }
+                };
+                drop(depot);
+                slot.construct(self);
+                cache.with(|inner| {
+                    inner.counters.created.add(1);
+                    inner.counters.on_allocate_unpeaked();
+                });
+                slot
+            }
+            Waited::Closed(handed) => {
+                drop(depot);
+                if let Some(slot) = handed {
+                    // SAFETY: handed over by a release (reset, lent to no one, listed
+                    // nowhere); the pool closed, so it is dropped rather than lent.
+                    unsafe { slot.discard(self) };
+                }
+                return Err(PoolError::Closed);
+            }
+            Waited::TimedOut => {
+                depot.exhausted += 1;
+                return Err(PoolError::Timeout { timeout, capacity });
+            }
+        };
+        self.env.hooks.lend(slot);
+        Ok((slot, cache))
+    }
+
+    /// Where waiter `id` is in the queue (it stays there until it removes itself).
+    fn waiter_at(depot: &Depot<T>, id: u64) -> usize {
+        depot
+            .waiters
+            .iter()
+            .position(|w| w.id == id)
+            .expect("a waiter leaves the queue only by itself")
     }
 
     /// Moves up to a batch of idle objects from the depot to `cache` and lends one of them.
@@ -505,18 +671,65 @@ impl<T: 'static> SharedCore<T> {
                 // SAFETY: the object is reset, lent to no one and listed nowhere.
                 unsafe { slot.discard(self) };
             }
-            Rare::NotKept => {
-                let kept = cache.with(|inner| inner.keep(slot));
-                if !kept {
-                    self.release_slow(slot, cache);
-                }
-            }
+            Rare::NotKept => self.keep_or_hand_over(slot, cache),
         }
         // `close` (on another thread, or by the reset itself) may have run since the fast
         // path failed, with its visit before the push above: drop what the cache holds.
         if self.env.is_closed() {
             self.discard_cached(cache);
         }
+    }
+
+    /// The release's slow way for an object that is kept: into the cache, unless threads
+    /// wait, and then to the first of them.
+    ///
+    /// Whether threads wait is read under the cache's lock, before keeping: the visit that
+    /// marks the caches ([`Mark::Waiting`]) either came first, and then this sees the mark,
+    /// or comes after, and then it gathers what this kept (loom found the object kept in a
+    /// cache, and the waiter waiting forever, when the mark was read before taking the lock).
+    #[cold]
+    fn keep_or_hand_over(&self, mut slot: Slot<T>, cache: OwnCache<'_, T>) {
+        loop {
+            if cache.with(|inner| !cache.is_waiting() && inner.keep(slot)) {
+                return;
+            }
+            if !cache.is_waiting() {
+                // The cache is full.
+                return self.release_slow(slot, cache);
+            }
+            match self.hand_over(slot, cache) {
+                None => return,
+                // The last waiter left (and cleared the marks, under the depot's lock).
+                Some(back) => slot = back,
+            }
+        }
+    }
+
+    /// Hands a released (reset) object to the first thread waiting in
+    /// [`allocate_timeout`](Self::allocate_timeout) that has none yet, counting the release
+    /// in `cache`; gives it back if no thread waits any more.
+    #[cold]
+    fn hand_over(&self, slot: Slot<T>, cache: OwnCache<'_, T>) -> Option<Slot<T>> {
+        let mut depot = self.depot.lock();
+        self.give_to_waiter(&mut depot, slot, cache)
+    }
+
+    /// [`hand_over`](Self::hand_over) with the depot's lock held.
+    fn give_to_waiter(
+        &self,
+        depot: &mut Depot<T>,
+        slot: Slot<T>,
+        cache: OwnCache<'_, T>,
+    ) -> Option<Slot<T>> {
+        let Some(waiter) = depot.waiters.iter_mut().find(|w| w.handed.is_none()) else {
+            return Some(slot);
+        };
+        // It stays outside the depot: from one user to the next.
+        waiter.handed = Some(slot);
+        cache.with(|inner| inner.counters.on_release());
+        // The waiter looks once this thread releases the lock.
+        self.wake.notify_all();
+        None
     }
 
     /// Drops every idle object parked in `cache` (used once the pool is closed).
@@ -535,6 +748,14 @@ impl<T: 'static> SharedCore<T> {
     fn release_slow(&self, slot: Slot<T>, cache: OwnCache<'_, T>) {
         let mut depot = self.depot.lock();
         let closed = self.env.is_closed();
+        // A thread may have started waiting since the caller looked.
+        let Some(slot) = (if closed {
+            Some(slot)
+        } else {
+            self.give_to_waiter(&mut depot, slot, cache)
+        }) else {
+            return;
+        };
         let keep = cache.with(|inner| {
             inner.spill(&mut depot, self.batch);
             inner.counters.on_release();
@@ -555,6 +776,7 @@ impl<T: 'static> SharedCore<T> {
         } else {
             depot.outside -= 1;
             depot.slab.push_idle(slot);
+            self.wake_waiters(&depot);
         }
     }
 
@@ -574,6 +796,7 @@ impl<T: 'static> SharedCore<T> {
         cache.with(|inner| inner.counters.on_detach());
         depot.outside -= 1;
         depot.slab.push_vacant(slot);
+        self.wake_waiters(&depot);
         drop(depot);
         value
     }
@@ -593,6 +816,8 @@ impl<T> Owner<T> for SharedCore<T> {
             Gone::Trimmed => depot.trimmed += 1,
         }
         depot.slab.push_vacant(slot);
+        // A waiting thread may build a new object in it.
+        self.wake_waiters(&depot);
     }
 
     fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>) {
@@ -601,6 +826,7 @@ impl<T> Owner<T> for SharedCore<T> {
             depot.outside -= 1;
             depot.slab.push_idle(slot);
         }
+        self.wake_waiters(&depot);
     }
 }
 

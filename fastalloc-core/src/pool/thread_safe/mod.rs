@@ -28,6 +28,7 @@ mod core;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) use self::cache::Cache;
 pub(crate) use self::core::SharedCore;
@@ -218,6 +219,72 @@ impl<T: 'static> ThreadSafePool<T> {
     #[cfg_attr(feature = "sanitizer", track_caller)]
     pub fn allocate_owned(self: &Arc<Self>) -> Result<OwnedPooled<T>, PoolError> {
         let (slot, _) = self.core.allocate()?;
+        Ok(OwnedPooled::new(slot, Arc::clone(self)))
+    }
+
+    /// Like [`allocate`](Self::allocate), but while every object is lent and the pool may not
+    /// grow, blocks the calling thread until another thread returns one (or a slot comes
+    /// free), for at most `timeout`. Waiting threads are served first come, first served,
+    /// and before any `allocate` that does not wait. An object returned while threads wait
+    /// goes straight to the first of them.
+    ///
+    /// The wait costs the other threads' fast paths nothing while nobody waits; while
+    /// someone does, releases take a slower path (a lock) to hand their objects over.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Timeout`] when `timeout` passed with every object still lent;
+    /// [`PoolError::Closed`] at once if the pool is closed, or when it is closed during the
+    /// wait.
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics (when a free slot lets this thread build an object), the panic
+    /// propagates; the pool stays consistent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use fastalloc_core::{PoolError, ThreadSafePool};
+    ///
+    /// let pool: ThreadSafePool<Vec<u8>> = ThreadSafePool::new(1)?;
+    /// let held = pool.allocate()?;
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         // Blocks until the main thread returns its buffer.
+    ///         let buffer = pool.allocate_timeout(Duration::from_secs(10)).unwrap();
+    ///         assert!(buffer.is_empty());
+    ///     });
+    ///     std::thread::sleep(Duration::from_millis(20));
+    ///     drop(held);
+    /// });
+    /// let _again = pool.allocate()?;
+    /// let err = pool.allocate_timeout(Duration::from_millis(5)).unwrap_err();
+    /// assert!(matches!(err, PoolError::Timeout { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    pub fn allocate_timeout(&self, timeout: Duration) -> Result<SharedPooled<'_, T>, PoolError> {
+        let (slot, cache) = self.core.allocate_timeout(timeout)?;
+        Ok(SharedPooled::new(
+            slot,
+            SharedHome::new(&self.core, cache.cache()),
+        ))
+    }
+
+    /// [`allocate_timeout`](Self::allocate_timeout) for an [`OwnedPooled`] guard, as
+    /// [`allocate_owned`](Self::allocate_owned) is for `allocate`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`allocate_timeout`](Self::allocate_timeout).
+    #[cfg_attr(feature = "sanitizer", track_caller)]
+    pub fn allocate_owned_timeout(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> Result<OwnedPooled<T>, PoolError> {
+        let (slot, _) = self.core.allocate_timeout(timeout)?;
         Ok(OwnedPooled::new(slot, Arc::clone(self)))
     }
 }
