@@ -25,11 +25,12 @@ pub enum PoolError {
     Closed,
     /// A bounded wait (`ThreadSafePool::allocate_timeout`) ended with every object still in
     /// use.
+    ///
+    /// (No capacity in it, unlike `Exhausted`: with it the error took a word more, and so did
+    /// every `Result` that `allocate` returns.)
     Timeout {
         /// How long the caller waited.
         timeout: std::time::Duration,
-        /// The capacity the pool had reached.
-        capacity: usize,
     },
     /// A [`ThreadLocalPool`](crate::ThreadLocalPool) was asked for an object by a thread that
     /// is exiting (from the destructor of a thread-local): that thread's part of the pool is
@@ -46,11 +47,11 @@ impl fmt::Display for PoolError {
                  or build the pool with a larger `capacity`, a `growth` policy or a higher \
                  `max_capacity`"
             ),
-            PoolError::Timeout { timeout, capacity } => write!(
+            PoolError::Timeout { timeout } => write!(
                 f,
-                "timed out after {timeout:?}: all {capacity} objects stayed in use; wait \
-                 longer, return objects sooner, or build the pool with a larger `capacity` \
-                 or a `growth` policy"
+                "timed out after {timeout:?}: every object stayed in use; wait longer, return \
+                 objects sooner, or build the pool with a larger `capacity` or a `growth` \
+                 policy"
             ),
             PoolError::Closed => f.write_str(
                 "pool is closed: `close()` was called, so no more objects are handed out; \

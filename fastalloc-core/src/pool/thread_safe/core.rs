@@ -486,7 +486,6 @@ impl<T: 'static> SharedCore<T> {
             // The next waiter may now be first in line for what is in the depot.
             self.wake.notify_all();
         }
-        let capacity = depot.slab.capacity();
         let slot = match got {
             Waited::Handed(slot) | Waited::Idle(slot) => {
                 drop(depot);
@@ -520,7 +519,7 @@ impl<T: 'static> SharedCore<T> {
             }
             Waited::TimedOut => {
                 depot.exhausted += 1;
-                return Err(PoolError::Timeout { timeout, capacity });
+                return Err(PoolError::Timeout { timeout });
             }
         };
         self.env.hooks.lend(slot);
