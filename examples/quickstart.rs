@@ -1,8 +1,9 @@
-//! A short tour of fastalloc: allocate, reuse, reset, exhaustion, growth and statistics.
+//! A short tour of fastalloc: allocate, reuse, reset, exhaustion, growth, statistics and
+//! `#[pooled]`.
 //!
 //! Run it with `cargo run --release --example quickstart`.
 
-use fastalloc::{FixedPool, GrowingPool, Growth, PoolError, Pooled, Reset};
+use fastalloc::{pooled, FixedPool, GrowingPool, Growth, PoolError, Pooled, Reset};
 
 /// A message buffer, the kind of object a server creates and drops in a hot loop.
 #[derive(Debug, Default)]
@@ -16,6 +17,15 @@ impl Reset for Message {
         self.id = 0;
         self.body.clear(); // keep the capacity: that is the point of pooling
     }
+}
+
+/// A game particle with a pool of its own: `#[pooled]` gives it `Particle::pool()`, a static
+/// `ThreadSafePool` made on first use, and `#[derive(Reset)]` resets it field by field.
+#[pooled(capacity = 64, thread_safe)]
+#[derive(Debug, Default, Reset)]
+struct Particle {
+    position: [f32; 2],
+    trail: Vec<[f32; 2]>, // cleared on release, capacity kept
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -83,5 +93,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!("\n{}", growing.stats());
+
+    println!("\n== #[pooled]: Particle::pool(), a pool per type ==");
+    for frame in 1..=3u8 {
+        let mut particle = Particle::pool().allocate()?;
+        let kept = particle.trail.capacity(); // the last frame's memory, on the same object
+        let position = [f32::from(frame), 0.5];
+        particle.position = position;
+        particle.trail.extend([position; 8]);
+        println!(
+            "frame {frame}: particle at {position:?}, trail of {} points, trail capacity \
+             kept from the frame before: {kept}",
+            particle.trail.len()
+        );
+    } // each frame's particle is reset (position zeroed, trail cleared) and goes back
+    println!("\n{}", Particle::pool().stats());
     Ok(())
 }

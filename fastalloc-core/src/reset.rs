@@ -82,15 +82,16 @@ pub trait Reset {
 /// A container whose reserved memory can be measured: what `#[reset(max_capacity = N)]`
 /// compares with `N` after the reset.
 ///
-/// Implemented for the standard collections that keep capacity when cleared; implement it for
-/// your own container types to use them with `max_capacity`.
+/// Implemented for the standard collections that keep capacity when cleared, and for
+/// `bytes::BytesMut` with the `bytes` feature; implement it for your own container types to use
+/// them with `max_capacity`.
 #[diagnostic::on_unimplemented(
     message = "`#[reset(max_capacity = ...)]` needs the capacity of `{Self}`, which does not \
                implement `fastalloc::Capacity`",
     label = "this field has no capacity to measure",
     note = "`max_capacity` works on `Vec`, `String`, `VecDeque`, `HashMap`, `HashSet`, \
-            `BinaryHeap`, `OsString` and `PathBuf`; implement `fastalloc::Capacity` for other \
-            containers"
+            `BinaryHeap`, `OsString`, `PathBuf` and (feature `bytes`) `BytesMut`; implement \
+            `fastalloc::Capacity` for other containers"
 )]
 pub trait Capacity {
     /// How many elements (bytes for strings) fit without reallocating.
@@ -125,6 +126,18 @@ impl<T: Capacity + ?Sized> Capacity for Box<T> {
     #[inline]
     fn capacity(&self) -> usize {
         (**self).capacity()
+    }
+}
+
+/// The room from the start of the buffer's view, as `BytesMut::capacity` counts it. Memory the
+/// buffer still shares with a `Bytes` split off it, or gave up at the front with `advance` or
+/// `split_to`, is not counted.
+#[cfg(feature = "bytes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+impl Capacity for bytes::BytesMut {
+    #[inline]
+    fn capacity(&self) -> usize {
+        bytes::BytesMut::capacity(self)
     }
 }
 
@@ -312,6 +325,21 @@ impl Reset for std::time::Duration {
     #[inline]
     fn reset(&mut self) {
         *self = std::time::Duration::ZERO;
+    }
+}
+
+/// Clears the buffer and keeps its memory, as for `Vec<u8>`.
+///
+/// Room given up at the front with `advance` or `split_to` stays allocated, outside the view:
+/// the next `reserve` that needs it moves the view back without allocating, once no `Bytes`
+/// split off the buffer is still alive. It is not moved here because `BytesMut` has no call
+/// that does so without being told a size.
+#[cfg(feature = "bytes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+impl Reset for bytes::BytesMut {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
     }
 }
 

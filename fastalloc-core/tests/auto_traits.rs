@@ -144,34 +144,85 @@ fn every_guard_has_the_same_traits() {
     }
 }
 
-/// The traits compare, order and hash the objects, as `Box` does: guards sort, dedupe in a
-/// set and compare with `assert_eq!`.
+/// Uses three guards made by `allocate` (each holding the text it is given) as a `Box<String>`
+/// would be used: compared with `assert_eq!`, sorted, formatted, kept in a `HashSet` and a
+/// `HashMap` and found there by value. `name` is the guard's name in `Debug`. The pool behind
+/// `allocate` needs room for four objects.
+fn behaves_like_a_box<G: LikeABox<String>>(name: &str, allocate: impl Fn(&str) -> G) {
+    use std::collections::{HashMap, HashSet};
+    use std::hash::{BuildHasher, RandomState};
+
+    let mut guards: Vec<G> = ["b", "a", "b"].into_iter().map(&allocate).collect();
+    assert_eq!(
+        guards[0], guards[2],
+        "{name}: equal objects, different slots"
+    );
+    assert_ne!(guards[0], guards[1], "{name}");
+    assert!(guards[1] < guards[0], "{name}: ordered by the objects");
+    guards.sort();
+    let sorted: Vec<&str> = guards.iter().map(|guard| guard.as_str()).collect();
+    assert_eq!(sorted, ["a", "b", "b"], "{name}");
+
+    // `Display` hands the formatter on, flags included; `Debug` names the guard.
+    let text = format!("{}|{:>3}|{:<3}|", guards[0], guards[1], guards[2]);
+    assert_eq!(text, "a|  b|b  |", "{name}");
+    assert_eq!(format!("{:?}", guards[0]), format!("{name}(\"a\")"));
+
+    // `Borrow<String>` promises the hash of the `String`: lookups by value depend on it.
+    let state = RandomState::new();
+    let a = String::from("a");
+    assert_eq!(state.hash_one(&guards[0]), state.hash_one(&a), "{name}");
+
+    // A set of guards keeps one per value (the other "b" goes back to its pool) and is
+    // searched with a plain `String`.
+    let set: HashSet<G> = guards.into_iter().collect();
+    assert_eq!(set.len(), 2, "{name}");
+    assert!(
+        set.contains(&a) && set.contains(&String::from("b")),
+        "{name}"
+    );
+    assert!(!set.contains(&String::from("c")), "{name}");
+
+    // A guard as a map key, found by value; and a guard finding a key that is a `String`.
+    let mut sizes: HashMap<G, usize> = HashMap::new();
+    sizes.insert(allocate("cc"), 2);
+    assert_eq!(sizes.get(&String::from("cc")), Some(&2), "{name}");
+    let names: HashMap<String, u8> = [(String::from("a"), 1), (String::from("b"), 2)].into();
+    for guard in &set {
+        assert!(names.contains_key::<String>(guard.borrow()), "{name}");
+        assert!(names.contains_key(&**guard), "{name}");
+    }
+}
+
+/// The traits compare, order and hash the objects, as `Box` does, for every guard type.
 #[test]
 fn guards_compare_and_hash_their_objects() {
-    use std::collections::HashSet;
-    let pool: FixedPool<String> = FixedPool::builder()
-        .capacity(3)
-        .factory(String::new)
-        .reset_with(String::clear)
-        .build()
-        .unwrap();
-    let mut guards: Vec<_> = ["b", "a", "b"]
-        .into_iter()
-        .map(|text| {
-            let mut guard = pool.allocate().unwrap();
-            guard.push_str(text);
-            guard
-        })
-        .collect();
-    assert_eq!(guards[0], guards[2]);
-    assert_ne!(guards[0], guards[1]);
-    guards.sort();
-    let sorted: Vec<&str> = guards.iter().map(|g| g.as_str()).collect();
-    assert_eq!(sorted, ["a", "b", "b"]);
-    let set: HashSet<&String> = guards.iter().map(std::borrow::Borrow::borrow).collect();
-    assert_eq!(set.len(), 2);
-    assert_eq!(format!("{} {:?}", guards[0], guards[0]), "a Pooled(\"a\")");
-    let owned = std::sync::Arc::new(ThreadSafePool::<String>::new(1).unwrap());
-    let guard = owned.allocate_owned().unwrap();
-    assert_eq!(format!("{guard:?}"), "OwnedPooled(\"\")");
+    fn filled<G: std::ops::DerefMut<Target = String>>(mut guard: G, text: &str) -> G {
+        guard.push_str(text);
+        guard
+    }
+
+    let fixed: FixedPool<String> = FixedPool::new(4).unwrap();
+    behaves_like_a_box("Pooled", |text| filled(fixed.allocate().unwrap(), text));
+    let local: ThreadLocalPool<String> = ThreadLocalPool::new(4).unwrap();
+    behaves_like_a_box("LocalPooled", |text| {
+        filled(local.allocate().unwrap(), text)
+    });
+    let shared = std::sync::Arc::new(ThreadSafePool::<String>::new(4).unwrap());
+    behaves_like_a_box("SharedPooled", |text| {
+        filled(shared.allocate().unwrap(), text)
+    });
+    behaves_like_a_box("OwnedPooled", |text| {
+        filled(shared.allocate_owned().unwrap(), text)
+    });
+    #[cfg(feature = "async")]
+    {
+        let pool = std::sync::Arc::new(fastalloc_core::AsyncPool::<String>::new(4).unwrap());
+        behaves_like_a_box("AsyncPooled", |text| {
+            filled(pool.try_allocate().unwrap(), text)
+        });
+        behaves_like_a_box("OwnedAsyncPooled", |text| {
+            filled(pool.try_allocate_owned().unwrap(), text)
+        });
+    }
 }
