@@ -32,6 +32,15 @@ pub enum PoolError {
         /// How long the caller waited.
         timeout: std::time::Duration,
     },
+    // Not a link: `AsyncPool` needs the `async` feature. One field only: a second would make
+    // every `Result<guard, PoolError>` a word larger (`tests/auto_traits.rs`), and the number
+    // asked for is the caller's to know.
+    /// `AsyncPool::allocate_many` asked for more objects than the pool can ever lend at once,
+    /// so no wait would be long enough.
+    TooMany {
+        /// The most the pool can lend at once (its `max_capacity`).
+        max_capacity: usize,
+    },
     /// A [`ThreadLocalPool`](crate::ThreadLocalPool) was asked for an object by a thread that
     /// is exiting (from the destructor of a thread-local): that thread's part of the pool is
     /// already gone.
@@ -56,6 +65,11 @@ impl fmt::Display for PoolError {
             PoolError::Closed => f.write_str(
                 "pool is closed: `close()` was called, so no more objects are handed out; \
                  build a new pool",
+            ),
+            PoolError::TooMany { max_capacity } => write!(
+                f,
+                "asked for more objects at once than this pool can ever lend ({max_capacity}): \
+                 ask for at most {max_capacity}, or build the pool with a higher `max_capacity`"
             ),
             PoolError::ThreadExiting => f.write_str(
                 "this thread is exiting (the call comes from a thread-local's destructor), so its \

@@ -629,3 +629,497 @@ async fn random_cancellations_under_contention_lose_nothing() {
     drop(pool);
     assert_eq!(drops.load(Ordering::SeqCst) as u64, stats.created);
 }
+
+// ---- Issue 14: `allocate_many`, all or none, first come first served. ----
+
+/// Polls `future` until it is ready, with a waker that does nothing; panics if it is still
+/// pending after `polls` polls.
+fn ready<F: Future>(mut future: std::pin::Pin<&mut F>, what: &str) -> F::Output {
+    match poll_once(future.as_mut()) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("{what}: still waiting"),
+    }
+}
+
+/// Checks that the pool is at rest: nothing lent or waiting, every permit free, every object
+/// built still alive and idle, each release reset once.
+fn assert_at_rest(
+    pool: &AsyncPool<Tracked>,
+    drops: &AtomicUsize,
+    resets: &AtomicUsize,
+    label: &str,
+) {
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.waiting), (0, 0), "{label}");
+    assert_eq!(
+        pool.available(),
+        stats.capacity,
+        "{label}: every permit back"
+    );
+    assert_eq!(stats.allocations, stats.releases, "{label}");
+    assert_eq!(
+        stats.created,
+        stats.idle as u64 + drops.load(Ordering::SeqCst) as u64,
+        "{label}: every object built is idle or dropped, none lost"
+    );
+    assert_eq!(
+        resets.load(Ordering::SeqCst) as u64,
+        stats.releases,
+        "{label}: one reset per release, none twice"
+    );
+}
+
+#[test]
+fn allocate_many_waits_until_it_can_have_them_all() {
+    let (pool, drops, resets) = tracked_pool(4);
+    let mut held: VecDeque<_> = (0..3).map(|_| pool.try_allocate().unwrap()).collect();
+    for guard in &mut held {
+        guard.value = 5;
+    }
+    let mut many = Box::pin(pool.allocate_many(2));
+    assert!(
+        poll_once(many.as_mut()).is_pending(),
+        "one is free, two wanted"
+    );
+    assert_eq!(pool.available(), 0, "the free one is kept for the waiter");
+    assert_eq!(
+        pool.try_allocate().err(),
+        Some(PoolError::Exhausted { capacity: 4 }),
+        "and nobody takes it meanwhile"
+    );
+    assert_eq!((pool.waiting(), pool.stats().in_use), (1, 3));
+    let returned = held.pop_front().unwrap();
+    let returned_at = address(&*returned);
+    drop(returned);
+    let guards = ready(many.as_mut(), "one came back").unwrap();
+    assert_eq!(guards.len(), 2);
+    assert!(guards.iter().all(|g| g.value == 0), "reset, or new");
+    assert!(
+        guards.iter().any(|g| address(&**g) == returned_at),
+        "the returned object was handed over"
+    );
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.created, stats.waiting), (4, 4, 0));
+    assert_eq!(stats.waits, 1);
+    drop((guards, held, many));
+    assert_at_rest(&pool, &drops, &resets, "all returned");
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    drop(pool);
+    assert_eq!(drops.load(Ordering::SeqCst), 4, "each object dropped once");
+}
+
+#[test]
+fn allocate_many_takes_free_objects_at_once() {
+    let pool = Arc::new(tagged_pool(4));
+    let guards = futures::executor::block_on(pool.allocate_many(3)).unwrap();
+    assert_eq!(
+        (guards.len(), pool.available(), pool.stats().waits),
+        (3, 1, 0)
+    );
+    let owned: Vec<OwnedAsyncPooled<Tagged>> =
+        futures::executor::block_on(pool.allocate_many_owned(1)).unwrap();
+    assert_eq!(pool.available(), 0);
+    drop(guards);
+    let owned_more = futures::executor::block_on(pool.allocate_many_owned(3)).unwrap();
+    is_send(&owned_more);
+    let handle = std::thread::spawn(move || owned_more.len());
+    assert_eq!(handle.join().unwrap(), 3);
+    drop(owned);
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.created, pool.available()), (0, 4, 4));
+    assert_eq!(stats.allocations, 7);
+    assert_eq!(
+        Arc::strong_count(&pool),
+        1,
+        "the owned guards let go of the pool"
+    );
+}
+
+#[test]
+fn a_waiting_allocate_many_is_not_overtaken_by_a_later_allocate() {
+    let (pool, drops, resets) = tracked_pool(4);
+    let mut held: VecDeque<_> = (0..4).map(|_| pool.try_allocate().unwrap()).collect();
+    let mut many = Box::pin(pool.allocate_many(3));
+    let mut single = Box::pin(pool.allocate());
+    assert!(poll_once(many.as_mut()).is_pending());
+    assert!(poll_once(single.as_mut()).is_pending());
+    assert_eq!(pool.waiting(), 2, "an allocate_many counts once");
+    for returned in 1..=2 {
+        drop(held.pop_front());
+        assert!(
+            poll_once(single.as_mut()).is_pending(),
+            "{returned} back: kept for the first in line"
+        );
+        assert!(poll_once(many.as_mut()).is_pending(), "{returned} of 3");
+        assert_eq!((pool.available(), pool.idle()), (0, 0));
+    }
+    drop(held.pop_front());
+    assert!(poll_once(single.as_mut()).is_pending(), "third: still its");
+    let guards = ready(many.as_mut(), "three came back").unwrap();
+    assert_eq!(guards.len(), 3);
+    assert_eq!(pool.waiting(), 1);
+    drop(held.pop_front());
+    let guard = ready(single.as_mut(), "the fourth is the single's").unwrap();
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.created, stats.waits), (4, 4, 2));
+    assert_eq!((stats.reused, stats.releases), (4, 4));
+    drop((guard, guards, many, single));
+    assert_at_rest(&pool, &drops, &resets, "all returned");
+}
+
+#[test]
+fn a_waiting_allocate_many_queues_behind_earlier_waiters() {
+    let pool = AsyncPool::<u8>::new(3).unwrap();
+    let mut held: VecDeque<_> = (0..3).map(|_| pool.try_allocate().unwrap()).collect();
+    let mut first = Box::pin(pool.allocate());
+    let mut many = Box::pin(pool.allocate_many(2));
+    let mut last = Box::pin(pool.allocate());
+    assert!(poll_once(first.as_mut()).is_pending());
+    assert!(poll_once(many.as_mut()).is_pending());
+    assert!(poll_once(last.as_mut()).is_pending());
+    drop(held.pop_front());
+    let one = ready(first.as_mut(), "the first in line").unwrap();
+    assert!(poll_once(many.as_mut()).is_pending());
+    drop(held.pop_front());
+    assert!(poll_once(many.as_mut()).is_pending(), "1 of 2");
+    assert!(poll_once(last.as_mut()).is_pending(), "no overtaking");
+    drop(one);
+    let two = ready(many.as_mut(), "2 of 2").unwrap();
+    assert!(poll_once(last.as_mut()).is_pending());
+    drop(held.pop_front());
+    let three = ready(last.as_mut(), "then the last").unwrap();
+    drop((two, three));
+    assert_eq!((pool.available(), pool.in_use(), pool.waiting()), (3, 0, 0));
+}
+
+/// For each number of polls, with one object coming back after each poll: the
+/// `allocate_many(3)` is dropped queued with nothing, gathering, handed all it wanted, or after
+/// taking them; with and without a waiter behind it. Every object comes back, reset once per
+/// release, and the waiter behind is served.
+#[test]
+fn cancelling_allocate_many_at_every_poll_loses_nothing() {
+    for polls in 0..=5 {
+        for behind in [false, true] {
+            let label = format!("{polls} polls, waiter behind: {behind}");
+            let (pool, drops, resets) = tracked_pool(4);
+            let mut held: VecDeque<_> = (0..4).map(|_| pool.try_allocate().unwrap()).collect();
+            for guard in &mut held {
+                guard.value = 1;
+            }
+            let mut many = Box::pin(pool.allocate_many(3));
+            let mut next = Box::pin(pool.allocate());
+            if behind && polls == 0 {
+                assert!(poll_once(next.as_mut()).is_pending());
+            }
+            let mut taken = None;
+            for poll in 0..polls {
+                match poll_once(many.as_mut()) {
+                    Poll::Pending => assert!(poll < 4, "{label}"),
+                    Poll::Ready(guards) => {
+                        let guards = guards.unwrap();
+                        assert_eq!(guards.len(), 3, "{label}");
+                        assert!(guards.iter().all(|g| g.value == 0), "{label}: reset");
+                        taken = Some(guards);
+                        break;
+                    }
+                }
+                if behind && poll == 0 {
+                    assert!(poll_once(next.as_mut()).is_pending(), "{label}");
+                }
+                drop(held.pop_front());
+            }
+            drop(many); // cancelled
+            drop(taken);
+            if behind && polls > 0 {
+                // What it had gathered, or the guards it took, served the next in line.
+                let guard = ready(next.as_mut(), &label).unwrap();
+                assert_eq!(guard.value, 0, "{label}: reset");
+                drop(guard);
+            }
+            assert!(
+                pool.stats().waiting <= usize::from(behind),
+                "{label}: it left the queue"
+            );
+            drop(held);
+            if behind && polls == 0 {
+                drop(ready(next.as_mut(), &label).unwrap());
+            }
+            drop(next);
+            assert_at_rest(&pool, &drops, &resets, &label);
+            let stats = pool.stats();
+            assert_eq!(
+                (stats.created, stats.idle, stats.discarded),
+                (4, 4, 0),
+                "{label}"
+            );
+            let all = pool.try_allocate().map(drop);
+            assert!(all.is_ok(), "{label}");
+            drop(pool);
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                4,
+                "{label}: each dropped once"
+            );
+        }
+    }
+}
+
+#[test]
+fn close_while_allocate_many_waits_gives_closed_and_drops_what_it_gathered() {
+    // Closed while gathering, and closed after it had all it wanted but before it took them.
+    for complete in [false, true] {
+        let label = format!("complete: {complete}");
+        let (pool, drops, _) = tracked_pool(3);
+        let mut held: VecDeque<_> = (0..2).map(|_| pool.try_allocate().unwrap()).collect();
+        let mut many = Box::pin(pool.allocate_many(3));
+        let mut behind = Box::pin(pool.allocate());
+        assert!(poll_once(many.as_mut()).is_pending(), "{label}");
+        assert!(poll_once(behind.as_mut()).is_pending(), "{label}");
+        drop(held.pop_front()); // gathered
+        if complete {
+            drop(held.pop_front());
+        }
+        pool.close();
+        assert_eq!(ready(many.as_mut(), &label).err(), Some(PoolError::Closed));
+        assert_eq!(
+            ready(behind.as_mut(), &label).err(),
+            Some(PoolError::Closed)
+        );
+        let gathered = if complete { 2 } else { 1 };
+        assert_eq!(drops.load(Ordering::SeqCst), gathered, "{label}");
+        drop(held);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            2,
+            "{label}: every object, once"
+        );
+        let stats = pool.stats();
+        assert_eq!((stats.in_use, stats.waiting), (0, 0), "{label}");
+        assert_eq!(stats.allocations, stats.releases, "{label}");
+        assert_eq!(pool.available(), 3, "{label}");
+        let mut at_once = Box::pin(pool.allocate_many(2));
+        assert_eq!(
+            ready(at_once.as_mut(), &label).err(),
+            Some(PoolError::Closed)
+        );
+        drop((many, behind, at_once));
+        drop(pool);
+        assert_eq!(drops.load(Ordering::SeqCst), 2, "{label}: and only once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_wakes_a_task_waiting_in_allocate_many() {
+    let pool = Arc::new(AsyncPool::<String>::new(2).unwrap());
+    let held = pool.allocate_owned().await.unwrap();
+    let waiter = {
+        let pool = Arc::clone(&pool);
+        tokio::spawn(async move { pool.allocate_many_owned(2).await.map(drop) })
+    };
+    while pool.waiting() < 1 {
+        tokio::task::yield_now().await;
+    }
+    pool.close();
+    assert_eq!(waiter.await.unwrap(), Err(PoolError::Closed));
+    drop(held);
+    assert_eq!((pool.stats().in_use, pool.available()), (0, 2));
+}
+
+#[test]
+fn allocate_many_refuses_more_than_the_pool_can_ever_lend() {
+    let growing = AsyncPool::<u8>::builder()
+        .capacity(1)
+        .growth(Growth::Linear(1))
+        .max_capacity(3)
+        .build()
+        .unwrap();
+    let mut refused = Box::pin(growing.allocate_many(4));
+    let err = ready(refused.as_mut(), "refused at once").unwrap_err();
+    assert_eq!(err, PoolError::TooMany { max_capacity: 3 });
+    let message = err.to_string();
+    assert!(
+        message.contains("at most 3") && message.contains("`max_capacity`"),
+        "{message}"
+    );
+    assert_eq!((growing.waiting(), growing.stats().waits), (0, 0));
+    // Up to the maximum, the pool grows to serve it.
+    let all = futures::executor::block_on(growing.allocate_many(3)).unwrap();
+    assert_eq!((all.len(), growing.capacity()), (3, 3));
+    drop(all);
+    let fixed = AsyncPool::<u8>::new(2).unwrap();
+    let mut refused = Box::pin(fixed.allocate_many(3));
+    assert_eq!(
+        ready(refused.as_mut(), "refused at once").unwrap_err(),
+        PoolError::TooMany { max_capacity: 2 }
+    );
+}
+
+#[test]
+fn allocate_many_of_zero_or_one() {
+    let pool = AsyncPool::<u8>::new(1).unwrap();
+    let held = pool.try_allocate().unwrap();
+    let mut none = Box::pin(pool.allocate_many(0));
+    assert!(ready(none.as_mut(), "nothing to wait for")
+        .unwrap()
+        .is_empty());
+    // One is an `allocate`: it waits its turn the same way.
+    let mut one = Box::pin(pool.allocate_many(1));
+    assert!(poll_once(one.as_mut()).is_pending());
+    assert_eq!(pool.waiting(), 1);
+    drop(held);
+    assert_eq!(ready(one.as_mut(), "handed over").unwrap().len(), 1);
+    pool.close();
+    let mut none = Box::pin(pool.allocate_many(0));
+    assert!(ready(none.as_mut(), "even closed").unwrap().is_empty());
+    let mut one = Box::pin(pool.allocate_many(1));
+    assert_eq!(
+        ready(one.as_mut(), "closed").unwrap_err(),
+        PoolError::Closed
+    );
+    assert_eq!((pool.in_use(), pool.stats().allocations), (0, 2));
+}
+
+/// If the factory panics while `allocate_many` builds its objects, every object it took goes
+/// back and every permit is free again.
+#[test]
+fn a_panicking_factory_in_allocate_many_returns_everything() {
+    let built = Arc::new(AtomicUsize::new(0));
+    let b = Arc::clone(&built);
+    let pool = AsyncPool::builder()
+        .capacity(4)
+        .factory(move || {
+            let n = b.fetch_add(1, Ordering::SeqCst);
+            assert_ne!(n, 2, "the third object fails on purpose");
+            n
+        })
+        .reset_with(|_: &mut usize| {})
+        .build()
+        .unwrap();
+    let first = pool.try_allocate().unwrap();
+    let mut many = Box::pin(pool.allocate_many(4));
+    assert!(poll_once(many.as_mut()).is_pending());
+    drop(first); // handed over; the other three are built from permits
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = poll_once(many.as_mut());
+    }));
+    assert!(unwound.is_err(), "the factory's panic goes on");
+    drop(many);
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.waiting, pool.available()), (0, 0, 4));
+    assert_eq!(stats.allocations, stats.releases);
+    let all = futures::executor::block_on(pool.allocate_many(4)).unwrap();
+    assert_eq!(all.len(), 4);
+}
+
+#[test]
+fn two_tasks_wanting_three_of_four_deadlock_one_at_a_time_but_not_with_allocate_many() {
+    // One at a time: each task gets two, then both wait for a third that never comes.
+    let pool = AsyncPool::<u8>::new(4).unwrap();
+    let a: Vec<_> = (0..2).map(|_| pool.try_allocate().unwrap()).collect();
+    let b: Vec<_> = (0..2).map(|_| pool.try_allocate().unwrap()).collect();
+    let mut a_third = Box::pin(pool.allocate());
+    let mut b_third = Box::pin(pool.allocate());
+    assert!(poll_once(a_third.as_mut()).is_pending());
+    assert!(poll_once(b_third.as_mut()).is_pending());
+    assert_eq!((pool.available(), pool.waiting()), (0, 2), "stuck for good");
+    drop((a_third, b_third, a, b));
+    // All at once: the second waits for the first, which finishes and gives them back.
+    let mut a_all = Box::pin(pool.allocate_many(3));
+    let mut b_all = Box::pin(pool.allocate_many(3));
+    let a = ready(a_all.as_mut(), "three were free").unwrap();
+    assert!(poll_once(b_all.as_mut()).is_pending());
+    drop(a);
+    assert_eq!(ready(b_all.as_mut(), "then the second").unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_wanting_three_of_four_at_once_never_deadlock() {
+    let pool = Arc::new(tagged_pool(4));
+    let rounds = if cfg!(miri) { 5 } else { 300 };
+    let tasks: Vec<_> = (0..if cfg!(miri) { 2 } else { 4 })
+        .map(|_| {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                for _ in 0..rounds {
+                    let guards = pool.allocate_many_owned(3).await.unwrap();
+                    for guard in &guards {
+                        assert!(!guard.held.swap(true, Ordering::SeqCst), "lent twice");
+                    }
+                    tokio::task::yield_now().await;
+                    for guard in &guards {
+                        guard.held.store(false, Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    let all = async {
+        for task in tasks {
+            task.await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), all)
+        .await
+        .expect("no deadlock");
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.waiting, pool.available()), (0, 0, 4));
+    assert_eq!(stats.allocations, stats.releases);
+    assert!(stats.created <= 4);
+}
+
+/// Tasks wanting one, two or three objects at a time on two threads, cancelling at random
+/// points with short timeouts: no object is lent twice, none is lost, and each is dropped once
+/// in the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_sizes_and_random_cancellations_lose_nothing() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = Arc::clone(&drops);
+    let pool = Arc::new(
+        AsyncPool::builder()
+            .capacity(4)
+            .factory(move || {
+                (
+                    Tagged::default(),
+                    Tracked {
+                        drops: Arc::clone(&d),
+                        value: 0,
+                    },
+                )
+            })
+            .reset_with(|t: &mut (Tagged, Tracked)| assert!(!t.0.held.load(Ordering::SeqCst)))
+            .build()
+            .unwrap(),
+    );
+    let tasks: Vec<_> = (0..if cfg!(miri) { 4 } else { 12u64 })
+        .map(|task| {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                for round in 0..if cfg!(miri) { 4 } else { 200u64 } {
+                    let wait = Duration::from_micros((task * 7 + round * 13) % 60);
+                    let n = ((task + round) % 3 + 1) as usize;
+                    if let Ok(guards) = tokio::time::timeout(wait, pool.allocate_many(n)).await {
+                        let guards = guards.unwrap();
+                        assert_eq!(guards.len(), n);
+                        for guard in &guards {
+                            assert!(!guard.0.held.swap(true, Ordering::SeqCst), "lent twice");
+                        }
+                        tokio::task::yield_now().await;
+                        for guard in &guards {
+                            guard.0.held.store(false, Ordering::SeqCst);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.waiting, pool.available()), (0, 0, 4));
+    assert_eq!(stats.allocations, stats.releases);
+    assert!(stats.created <= 4);
+    let pool = Arc::into_inner(pool).unwrap();
+    drop(pool);
+    assert_eq!(drops.load(Ordering::SeqCst) as u64, stats.created);
+}

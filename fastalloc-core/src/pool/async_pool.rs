@@ -22,9 +22,20 @@
 //! A ticket is never lost: a waiter dropped after it was handed one passes it on to the next
 //! waiter, or back to the pool and the permits when none is left.
 //!
+//! `allocate_many(n)` (issue 14) takes `n` free permits in one compare-exchange when there are
+//! that many. Otherwise it queues up like `allocate`, taking whatever permits were free if it
+//! is first in line, and then keeps its place at the head and *gathers* the tickets passed on
+//! (in `Queue::gathered`) until it has `n`; only then is it woken. What it gathered stays
+//! reserved for it and nobody behind it overtakes, so a task wanting many is not starved by a
+//! stream of tasks wanting one. Cancelled, it passes on everything it gathered, in order. A
+//! single `allocate` is untouched by this: its fast path is the same compare-exchange, and a
+//! hand-over checks one count more.
+//!
 //! Invariants, each kept under the queue's lock: `WAITERS` is set exactly while the queue is
 //! not empty, and then no permit is free (a task queues up only when it found none, and
 //! permits are only added while the bit is clear), so a free permit never jumps the queue.
+//! `gathered` holds the tickets of the first waiter only, and fewer than it wants; it is empty
+//! whenever the first waiter is an `allocate`.
 //!
 //! The pool underneath never sees an object that is handed over or that comes back past its
 //! release (a cancelled waiter's object): `handoffs` and `returned` count them, and
@@ -65,6 +76,10 @@ const PERMIT: usize = 4;
 /// Timeouts are the caller's: wrap the future, for instance in `tokio::time::timeout`; a
 /// timed-out (dropped) `allocate` loses nothing.
 ///
+/// A task that needs several objects at once takes them with
+/// [`allocate_many`](Self::allocate_many), all or none: tasks that take them one `.await` at a
+/// time can deadlock each other, each holding some and waiting for the rest.
+///
 /// # Examples
 ///
 /// ```
@@ -96,14 +111,23 @@ pub struct AsyncPool<T> {
     /// Objects that came back past the pool's release (a cancelled waiter's, or dropped by
     /// `close` or a panicking reset on the hand-over path): one release each it never saw.
     returned: AtomicU64,
+    /// Permits in all (the pool's `max_capacity`): the most objects it can ever lend at once,
+    /// so the most one `allocate_many` may ask for.
+    permits: usize,
 }
 
 /// The waiting tasks and what was handed to them, under the pool's lock.
 struct Queue<T> {
     /// Tasks waiting, oldest first.
     waiters: VecDeque<Waiter>,
+    /// The tickets gathered so far by the first waiter, an `allocate_many` that wants more:
+    /// reserved for it (see the module's invariants).
+    gathered: Vec<Ticket<T>>,
     /// Tickets handed to tasks that have not taken them yet (one or two entries, usually).
     handed: Vec<(u64, Ticket<T>)>,
+    /// All the tickets of `allocate_many` tasks that have them all and have not taken them
+    /// yet.
+    handed_many: Vec<(u64, Vec<Ticket<T>>)>,
     /// The number of the next task to queue up.
     next_id: u64,
     /// Tasks that had to queue up, ever.
@@ -114,10 +138,13 @@ struct Queue<T> {
     handoffs: u64,
 }
 
-/// A task waiting for a ticket.
+/// A task waiting for a ticket (or several).
 struct Waiter {
     id: u64,
     waker: Waker,
+    /// How many tickets it takes at once: 1 for `allocate`, `n` (at least 2) for
+    /// `allocate_many(n)`.
+    wants: usize,
 }
 
 /// What a waiting task is handed: the right to one object.
@@ -132,6 +159,16 @@ enum Ticket<T> {
 // takes the ticket (under the queue's lock) is its only user, so moving it to another thread
 // moves a `T`.
 unsafe impl<T: Send> Send for Ticket<T> {}
+
+/// What is left to do with a ticket [`AsyncPool::deliver`] placed, once the lock is released.
+enum Delivered<T> {
+    /// Nothing: it was gathered by the first waiter, or went back to the pool and permits.
+    Kept,
+    /// A waiter now has all it asked for: wake it.
+    Wake(Waker),
+    /// The pool is closed and nobody waits: drop this object (its permit is back).
+    Discard(Slot<T>),
+}
 
 impl<T> PoolKind for AsyncPool<T> {
     type Item = T;
@@ -177,18 +214,16 @@ impl<T> AsyncPool<T> {
     }
 
     /// Tasks waiting for an object right now (queued, or handed one they have not taken
-    /// yet).
+    /// yet). An [`allocate_many`](Self::allocate_many) counts once, however many it wants.
     pub fn waiting(&self) -> usize {
-        let queue = self.queue.lock();
-        queue.waiters.len() + queue.handed.len()
+        self.queue.lock().waiting()
     }
 
     /// A snapshot of the statistics, with `waiting` and `waits` filled in.
     pub fn stats(&self) -> PoolStats {
         let (waiting, waits, handoffs) = {
             let queue = self.queue.lock();
-            let waiting = queue.waiters.len() + queue.handed.len();
-            (waiting, queue.waits, queue.handoffs)
+            (queue.waiting(), queue.waits, queue.handoffs)
         };
         let mut stats = self.pool.stats();
         let returned = self.returned.load(Ordering::Relaxed);
@@ -216,7 +251,11 @@ impl<T> AsyncPool<T> {
             self.state.fetch_or(CLOSED, Ordering::AcqRel);
             self.state.fetch_and(!WAITERS, Ordering::AcqRel);
             let wakers: Vec<Waker> = queue.waiters.drain(..).map(|w| w.waker).collect();
-            let handed: Vec<Ticket<T>> = queue.handed.drain(..).map(|(_, t)| t).collect();
+            let mut handed: Vec<Ticket<T>> = queue.handed.drain(..).map(|(_, t)| t).collect();
+            handed.append(&mut queue.gathered);
+            for (_, mut tickets) in queue.handed_many.drain(..) {
+                handed.append(&mut tickets);
+            }
             (wakers, handed)
         };
         // The tasks find themselves neither queued nor handed anything: closed.
@@ -224,9 +263,9 @@ impl<T> AsyncPool<T> {
             waker.wake();
         }
         self.pool.close();
-        // Objects handed to tasks that had not taken them yet come back to a closed pool, and
-        // are dropped like any object that does. (`close` already emptied the idle lists, and
-        // the bit keeps a later pass-on from refilling them.)
+        // Objects handed to (or gathered by) tasks that had not taken them yet come back to a
+        // closed pool, and are dropped like any object that does. (`close` already emptied the
+        // idle lists, and the bit keeps a later pass-on from refilling them.)
         let core = self.pool.core();
         let mut objects = Vec::new();
         for ticket in handed {
@@ -289,6 +328,34 @@ impl<T> AsyncPool<T> {
         }
     }
 
+    /// Takes `n` free permits at once, if there are that many; never waits.
+    fn try_permits(&self, n: usize) -> Result<(), PoolError> {
+        // No overflow: `n` is at most `permits`, which fits in `state` above the flag bits.
+        let wanted = n * PERMIT;
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            if state & CLOSED != 0 {
+                return Err(PoolError::Closed);
+            }
+            // With `WAITERS` set no permit is free (the module's invariants), so `state` is
+            // below `wanted`: enough free permits means that nobody waits.
+            if state < wanted {
+                return Err(PoolError::Exhausted {
+                    capacity: self.capacity(),
+                });
+            }
+            match self.state.compare_exchange(
+                state,
+                state - wanted,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(now) => state = now,
+            }
+        }
+    }
+
     /// Gives a permit back: to the first waiter if any, else to the free count.
     #[inline]
     fn return_permit(&self) {
@@ -318,19 +385,73 @@ impl<T> AsyncPool<T> {
     /// [`pass_on`](Self::pass_on) with the lock taken; releases it before waking anyone or
     /// dropping anything.
     fn pass_on_locked(&self, mut queue: MutexGuard<'_, Queue<T>>, ticket: Ticket<T>) {
+        match self.deliver(&mut queue, ticket) {
+            Delivered::Kept => {}
+            Delivered::Wake(waker) => {
+                drop(queue);
+                waker.wake();
+            }
+            Delivered::Discard(slot) => {
+                drop(queue);
+                // SAFETY: the object was reset and handed over, and its ticket was taken off
+                // the queue by this call: nothing else refers to it.
+                unsafe { slot.discard(self.pool.core()) };
+            }
+        }
+    }
+
+    /// [`pass_on_locked`](Self::pass_on_locked) for several tickets (what a cancelled
+    /// `allocate_many` had), in order and in one hold of the lock, so that nobody queues up or
+    /// leaves between two of them.
+    fn pass_on_all_locked(&self, mut queue: MutexGuard<'_, Queue<T>>, tickets: Vec<Ticket<T>>) {
+        let mut wakers = Vec::new();
+        let mut objects = Vec::new();
+        for ticket in tickets {
+            match self.deliver(&mut queue, ticket) {
+                Delivered::Kept => {}
+                Delivered::Wake(waker) => wakers.push(waker),
+                Delivered::Discard(slot) => objects.push(slot),
+            }
+        }
+        drop(queue);
+        for waker in wakers {
+            waker.wake();
+        }
+        // SAFETY: each object was reset and handed over, and its ticket was taken off the queue
+        // by this call: nothing else refers to it.
+        unsafe { discard_all(self.pool.core(), objects, Gone::Discarded) };
+    }
+
+    /// Places `ticket` under the lock: with the first waiter (which gathers it if it wants
+    /// more), or back in the pool and the permits when nobody waits. Returns what is left to
+    /// do once the lock is released.
+    #[inline]
+    fn deliver(&self, queue: &mut Queue<T>, ticket: Ticket<T>) -> Delivered<T> {
+        let wants = queue.waiters.front().map_or(0, |w| w.wants);
+        if queue.gathered.len() + 1 < wants {
+            // An `allocate_many` short of its number keeps its place and this ticket: it is
+            // woken once it has them all, and nobody behind it overtakes.
+            queue.gathered.push(ticket);
+            return Delivered::Kept;
+        }
         if let Some(waiter) = queue.waiters.pop_front() {
             if queue.waiters.is_empty() {
                 self.state.fetch_and(!WAITERS, Ordering::AcqRel);
             }
-            queue.handed.push((waiter.id, ticket));
-            drop(queue);
-            waiter.waker.wake();
-            return;
+            if waiter.wants == 1 {
+                queue.handed.push((waiter.id, ticket));
+            } else {
+                // Its last one: it takes what it gathered along with it.
+                let mut tickets = std::mem::take(&mut queue.gathered);
+                tickets.push(ticket);
+                queue.handed_many.push((waiter.id, tickets));
+            }
+            return Delivered::Wake(waiter.waker);
         }
         let Ticket::Object(slot) = ticket else {
             // Nobody waits, so `WAITERS` is clear and stays so while the lock is held.
             self.state.fetch_add(PERMIT, Ordering::AcqRel);
-            return;
+            return Delivered::Kept;
         };
         let core = self.pool.core();
         core.env.hooks.give_back(slot);
@@ -341,13 +462,17 @@ impl<T> AsyncPool<T> {
             // after this.
             core.requeue(&mut std::iter::once(slot));
             self.state.fetch_add(PERMIT, Ordering::AcqRel);
-            return;
+            return Delivered::Kept;
         }
         self.state.fetch_add(PERMIT, Ordering::AcqRel);
-        drop(queue);
-        // SAFETY: the object was reset and handed over, and its ticket was taken off the queue
-        // by this call: nothing else refers to it.
-        unsafe { slot.discard(core) };
+        Delivered::Discard(slot)
+    }
+}
+
+impl<T> Queue<T> {
+    /// Tasks queued or handed what they wanted and not yet served.
+    fn waiting(&self) -> usize {
+        self.waiters.len() + self.handed.len() + self.handed_many.len()
     }
 }
 
@@ -400,6 +525,141 @@ impl<T: 'static> AsyncPool<T> {
         self.try_permit()?;
         let slot = self.take()?;
         Ok(OwnedAsyncPooled::new(slot, Arc::clone(self)))
+    }
+
+    /// Lends `n` objects at once, all or none: waits, first come first served among all
+    /// waiters (`allocate` calls included), until it can have all `n`.
+    ///
+    /// Tasks that take several objects one `.await` at a time can deadlock each other: with 4
+    /// objects, two tasks that each got 2 and wait for a third wait forever. `allocate_many`
+    /// takes them all at once, so a task holds none while it waits. First in line, it keeps
+    /// its place and keeps what comes back until it has `n`; the tasks behind it, even ones
+    /// that want a single object, wait their turn.
+    ///
+    /// Cancellation-safe: dropping the future at any point loses no object and no turn; what
+    /// it had gathered goes on to the next waiters, or back to the pool.
+    ///
+    /// `n == 0` gives an empty `Vec` at once (even from a closed pool); `n == 1` is an
+    /// [`allocate`](Self::allocate).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::TooMany`] at once if `n` is more than the pool can ever lend
+    /// (`max_capacity`), since no wait would be long enough. [`PoolError::Closed`] if the
+    /// pool is closed, before or while waiting. If the last objects cannot be made (the pool
+    /// cannot grow for lack of memory), that error, after every object taken went back.
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics, the panic propagates; every object taken goes back first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use fastalloc_core::{AsyncPool, PoolError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = Arc::new(AsyncPool::<Vec<u8>>::new(4)?);
+    ///
+    /// // Two tasks that need 3 of the 4 buffers each. Taking them one at a time, each could
+    /// // end up holding 2 and waiting for a third forever; taken at once, one waits for the
+    /// // other.
+    /// let tasks: Vec<_> = (0..2)
+    ///     .map(|_| {
+    ///         let pool = Arc::clone(&pool);
+    ///         tokio::spawn(async move {
+    ///             let mut buffers = pool.allocate_many(3).await?;
+    ///             buffers[0].extend_from_slice(b"request");
+    ///             tokio::task::yield_now().await; // held across an await
+    ///             Ok::<_, PoolError>(buffers.len())
+    ///         })
+    ///     })
+    ///     .collect();
+    /// for task in tasks {
+    ///     assert_eq!(task.await??, 3);
+    /// }
+    /// assert_eq!(pool.available(), 4);
+    ///
+    /// // More than the pool can ever lend is refused rather than waited for.
+    /// let refused = pool.allocate_many(5).await.unwrap_err();
+    /// assert_eq!(refused, PoolError::TooMany { max_capacity: 4 });
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn allocate_many(&self, n: usize) -> Result<Vec<AsyncPooled<'_, T>>, PoolError> {
+        self.acquire_many(n, |slot| AsyncPooled::new(slot, self))
+            .await
+    }
+
+    /// Like [`allocate_many`](Self::allocate_many), but the guards keep the pool alive through
+    /// the `Arc` and are `'static + Send`: they can move into spawned tasks.
+    ///
+    /// # Errors
+    ///
+    /// As for [`allocate_many`](Self::allocate_many).
+    pub async fn allocate_many_owned(
+        self: &Arc<Self>,
+        n: usize,
+    ) -> Result<Vec<OwnedAsyncPooled<T>>, PoolError> {
+        self.acquire_many(n, |slot| OwnedAsyncPooled::new(slot, Arc::clone(self)))
+            .await
+    }
+
+    /// `n` lent objects, each wrapped in a guard by `wrap`: at once with `n` free permits,
+    /// else after waiting for `n` tickets; all or none.
+    async fn acquire_many<G>(
+        &self,
+        n: usize,
+        wrap: impl Fn(Slot<T>) -> G,
+    ) -> Result<Vec<G>, PoolError> {
+        if n > self.permits {
+            return Err(PoolError::TooMany {
+                max_capacity: self.permits,
+            });
+        }
+        let tickets = match n {
+            0 => return Ok(Vec::new()),
+            // One is an `allocate`: handed over without gathering.
+            1 => return Ok(vec![wrap(self.acquire().await?)]),
+            _ => match self.try_permits(n) {
+                Ok(()) => None,
+                Err(PoolError::Exhausted { .. }) => Some(
+                    WaitMany {
+                        pool: self,
+                        wants: n,
+                        id: None,
+                    }
+                    .await?,
+                ),
+                Err(err) => return Err(err),
+            },
+        };
+        // No `.await` below: from here on the future is not cancelled, only unwound.
+        let mut guards = Vec::with_capacity(n);
+        let mut permits = n;
+        for ticket in tickets.into_iter().flatten() {
+            // Handed-over objects become guards first (which cannot fail), so that a failure
+            // below returns them through their guards' release.
+            if let Ticket::Object(slot) = ticket {
+                guards.push(wrap(slot));
+                permits -= 1;
+            }
+        }
+        // The permits become objects from the pool. If one cannot (closed meanwhile, no
+        // memory to grow) or the factory panics, the permits left go back (dropped before
+        // `guards`, which then give back the objects taken so far): all or none.
+        let mut left = ReturnPermits {
+            pool: self,
+            count: permits,
+        };
+        while left.count > 0 {
+            // `take` returns its own permit if it fails.
+            left.count -= 1;
+            guards.push(wrap(self.take()?));
+        }
+        Ok(guards)
     }
 
     /// A lent object: at once with a free permit, else after waiting for a ticket.
@@ -507,6 +767,21 @@ impl<T> Drop for ReturnPermit<'_, T> {
     }
 }
 
+/// Gives `count` permits back when dropped: those an `allocate_many` had not turned into
+/// objects yet when it failed or unwound.
+struct ReturnPermits<'a, T> {
+    pool: &'a AsyncPool<T>,
+    count: usize,
+}
+
+impl<T> Drop for ReturnPermits<'_, T> {
+    fn drop(&mut self) {
+        for _ in 0..self.count {
+            self.pool.return_permit();
+        }
+    }
+}
+
 /// The wait of one task in the queue: resolves to the ticket it is handed, or to
 /// [`PoolError::Closed`].
 ///
@@ -554,6 +829,7 @@ impl<T> Future for Wait<'_, T> {
             queue.waiters.push_back(Waiter {
                 id,
                 waker: cx.waker().clone(),
+                wants: 1,
             });
             drop(queue);
             self.id = Some(id);
@@ -598,6 +874,126 @@ impl<T> Drop for Wait<'_, T> {
     }
 }
 
+/// The wait of an `allocate_many` in the queue: resolves to all the tickets it wanted, or to
+/// [`PoolError::Closed`].
+///
+/// Dropped at any point, it loses nothing: a queued task leaves the queue, passing on what it
+/// gathered as first in line, and the tickets it was handed but did not take go on to the
+/// next waiters.
+struct WaitMany<'a, T> {
+    pool: &'a AsyncPool<T>,
+    /// How many tickets it wants (at least 2, at most the pool's permits).
+    wants: usize,
+    /// The task's number while it is queued or holds its tickets; `None` before it queues up
+    /// and once it is done.
+    id: Option<u64>,
+}
+
+impl<T> Future for WaitMany<'_, T> {
+    type Output = Result<Vec<Ticket<T>>, PoolError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (pool, wants) = (self.pool, self.wants);
+        let mut queue = pool.queue.lock();
+        let Some(id) = self.id else {
+            // First poll: queue up with whatever permits are free, unless enough came back
+            // or the pool closed meanwhile.
+            let mut state = pool.state.load(Ordering::Acquire);
+            let mut took = 0;
+            // Already set: no permit is free and nothing but this lock's holder changes
+            // `state` (see the module's invariants).
+            while state != WAITERS {
+                if state & CLOSED != 0 {
+                    return Poll::Ready(Err(PoolError::Closed));
+                }
+                // `WAITERS` is clear (with it set `state` would be just that), so nobody
+                // waits and the free permits may be taken.
+                let free = state / PERMIT;
+                let next = if free >= wants {
+                    state - wants * PERMIT
+                } else {
+                    WAITERS
+                };
+                match pool
+                    .state
+                    .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) if free >= wants => {
+                        return Poll::Ready(Ok((0..wants).map(|_| Ticket::Permit).collect()));
+                    }
+                    Ok(_) => {
+                        took = free;
+                        break;
+                    }
+                    Err(now) => state = now,
+                }
+            }
+            // First in line with the permits it took (the queue was empty, so nobody else
+            // gathered any), or behind others with none.
+            debug_assert!(took == 0 || (queue.waiters.is_empty() && queue.gathered.is_empty()));
+            queue.gathered.extend((0..took).map(|_| Ticket::Permit));
+            let id = queue.next_id;
+            queue.next_id += 1;
+            queue.waits += 1;
+            queue.waiters.push_back(Waiter {
+                id,
+                waker: cx.waker().clone(),
+                wants,
+            });
+            drop(queue);
+            self.id = Some(id);
+            return Poll::Pending;
+        };
+        if let Some(at) = queue.handed_many.iter().position(|(to, _)| *to == id) {
+            let (_, tickets) = queue.handed_many.swap_remove(at);
+            let objects = tickets
+                .iter()
+                .filter(|ticket| matches!(ticket, Ticket::Object(_)))
+                .count();
+            queue.handoffs += objects as u64;
+            drop(queue);
+            self.id = None;
+            return Poll::Ready(Ok(tickets));
+        }
+        if let Some(waiter) = queue.waiters.iter_mut().find(|w| w.id == id) {
+            // A no-op when it is the same waker (`clone_from` checks `will_wake`).
+            waiter.waker.clone_from(cx.waker());
+            return Poll::Pending;
+        }
+        // Neither queued nor handed anything: `close` emptied the queue.
+        drop(queue);
+        self.id = None;
+        Poll::Ready(Err(PoolError::Closed))
+    }
+}
+
+impl<T> Drop for WaitMany<'_, T> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else { return };
+        let pool = self.pool;
+        let mut queue = pool.queue.lock();
+        let tickets = if let Some(at) = queue.waiters.iter().position(|w| w.id == id) {
+            queue.waiters.remove(at);
+            if queue.waiters.is_empty() {
+                // Before the tickets below go back to the free count, which needs it clear.
+                pool.state.fetch_and(!WAITERS, Ordering::AcqRel);
+            }
+            if at == 0 {
+                // First in line: what it gathered is its own.
+                std::mem::take(&mut queue.gathered)
+            } else {
+                return;
+            }
+        } else if let Some(at) = queue.handed_many.iter().position(|(to, _)| *to == id) {
+            queue.handed_many.swap_remove(at).1
+        } else {
+            return;
+        };
+        // Cancelled holding tickets: they go on, in order, not lost.
+        pool.pass_on_all_locked(queue, tickets);
+    }
+}
+
 impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<AsyncPool<T>, F, R> {
     /// Builds the pool.
     ///
@@ -619,12 +1015,15 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<AsyncPool<T>, F, R> 
             state: AtomicUsize::new(permits * PERMIT),
             queue: Mutex::new(Queue {
                 waiters: VecDeque::new(),
+                gathered: Vec::new(),
                 handed: Vec::new(),
+                handed_many: Vec::new(),
                 next_id: 0,
                 waits: 0,
                 handoffs: 0,
             }),
             returned: AtomicU64::new(0),
+            permits,
         })
     }
 }

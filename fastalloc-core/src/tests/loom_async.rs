@@ -77,10 +77,15 @@ fn poll_once<F: Future + ?Sized>(future: std::pin::Pin<&mut F>) -> Poll<F::Outpu
 
 /// A pool of one object that counts the drops of its objects.
 fn counted_pool() -> (Arc<AsyncPool<Dropped>>, Arc<AtomicUsize>) {
+    counted_pool_of(1)
+}
+
+/// A pool of `capacity` objects that counts the drops of its objects.
+fn counted_pool_of(capacity: usize) -> (Arc<AsyncPool<Dropped>>, Arc<AtomicUsize>) {
     let drops = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&drops);
     let pool = AsyncPool::builder()
-        .capacity(1)
+        .capacity(capacity)
         .factory(move || Dropped(Arc::clone(&counter)))
         .reset_with(|_: &mut Dropped| {})
         .build()
@@ -192,5 +197,85 @@ fn loom_close_racing_a_hand_over_to_a_blocked_task() {
         assert_eq!(drops.load(AtomicOrdering::SeqCst), 1);
         let stats = pool.stats();
         assert_eq!((stats.in_use, stats.waiting), (0, 0));
+    });
+}
+
+// ---- Issue 14: `allocate_many`, which gathers tickets at the head of the queue. ----
+
+/// Nothing lent or waiting, every permit free, no object dropped.
+fn assert_at_rest(pool: &AsyncPool<Dropped>, drops: &AtomicUsize) {
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.waiting), (0, 0));
+    assert_eq!(stats.allocations, stats.releases);
+    assert_eq!(pool.available(), stats.capacity);
+    assert_eq!(drops.load(AtomicOrdering::SeqCst), 0);
+}
+
+/// A pool of two with one object lent; a task blocked in `allocate_many(2)` on the main thread
+/// while another thread releases that object. It takes both permits at once (the release came
+/// first), or queues up with the free permit and is handed the object: either way it gets
+/// both, and both come back.
+#[test]
+fn loom_allocate_many_gets_them_all_once_the_release_comes() {
+    super::model(|| {
+        let (pool, drops) = counted_pool_of(2);
+        let held = pool.try_allocate_owned().unwrap();
+        let releaser = super::spawn(move || drop(held));
+        let guards = loom::future::block_on(pool.allocate_many(2)).unwrap();
+        assert_eq!(guards.len(), 2);
+        drop(guards);
+        releaser.join().unwrap();
+        assert_at_rest(&pool, &drops);
+    });
+}
+
+/// A queued `allocate_many(2)` holding the free permit, and an `allocate` behind it; the
+/// first one's cancellation races the release of the lent object. Cancelled before the
+/// release, it passes its permit to the waiter behind; after it, it had both and passes on
+/// both, in order. Either way the waiter behind is served and nothing is lost.
+#[test]
+fn loom_a_cancelled_allocate_many_passes_on_what_it_gathered() {
+    super::model(|| {
+        let (pool, drops) = counted_pool_of(2);
+        let held = pool.try_allocate_owned().unwrap();
+        let mut many = Box::pin(pool.allocate_many(2));
+        let mut behind = Box::pin(pool.allocate());
+        assert!(poll_once(many.as_mut()).is_pending());
+        assert!(poll_once(behind.as_mut()).is_pending());
+        let releaser = super::spawn(move || drop(held));
+        drop(many); // cancelled, before, during or after the hand-over
+        releaser.join().unwrap();
+        let Poll::Ready(Ok(guard)) = poll_once(behind.as_mut()) else {
+            panic!("the waiter behind was served");
+        };
+        drop(guard);
+        drop(behind);
+        assert_at_rest(&pool, &drops);
+    });
+}
+
+/// A queued `allocate_many(2)` holding the free permit; `close` races the hand-over of the
+/// released object that completes it. Whichever comes first, it learns that the pool is
+/// closed, the object is dropped once and every permit is back.
+#[test]
+fn loom_close_racing_the_last_ticket_of_allocate_many() {
+    super::model(|| {
+        let (pool, drops) = counted_pool_of(2);
+        let held = pool.try_allocate_owned().unwrap();
+        let mut many = Box::pin(pool.allocate_many(2));
+        assert!(poll_once(many.as_mut()).is_pending());
+        let releaser = super::spawn(move || drop(held));
+        pool.close();
+        releaser.join().unwrap();
+        assert!(matches!(
+            poll_once(many.as_mut()),
+            Poll::Ready(Err(PoolError::Closed))
+        ));
+        drop(many);
+        assert_eq!(drops.load(AtomicOrdering::SeqCst), 1);
+        let stats = pool.stats();
+        assert_eq!((stats.in_use, stats.waiting), (0, 0));
+        assert_eq!(stats.allocations, stats.releases);
+        assert_eq!(pool.available(), 2);
     });
 }
