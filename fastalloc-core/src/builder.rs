@@ -1,5 +1,6 @@
 //! The fluent [`PoolBuilder`] shared by every pool type.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -124,6 +125,8 @@ pub struct PoolBuilder<P, F = UseDefault, R = UseReset> {
     pub(crate) settings: Settings,
     pub(crate) factory: F,
     pub(crate) reset: R,
+    /// Beside `settings`, which is `Copy`.
+    pub(crate) name: Option<Cow<'static, str>>,
     _pool: PhantomData<fn() -> P>,
 }
 
@@ -133,6 +136,7 @@ impl<P> PoolBuilder<P> {
             settings: Settings::default(),
             factory: UseDefault,
             reset: UseReset,
+            name: None,
             _pool: PhantomData,
         }
     }
@@ -166,6 +170,29 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
         self
     }
 
+    /// Names the pool: its `Debug` shows the name, and the pool is listed in the
+    /// [`registry`](crate::registry) while it lives, so that a [`snapshot`](crate::registry::snapshot)
+    /// of every named pool's statistics can be printed or exported. Unnamed pools are not
+    /// listed; naming one costs nothing on `allocate` and release.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fastalloc_core::{registry, GrowingPool};
+    ///
+    /// let pool: GrowingPool<String> = GrowingPool::builder()
+    ///     .capacity(16)
+    ///     .name(format!("worker-{}::names", 3))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(pool.name(), Some("worker-3::names"));
+    /// assert!(registry::snapshot().get("worker-3::names").is_some());
+    /// ```
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
     /// Builds new objects with `factory` instead of `Default`.
     pub fn factory<G>(self, factory: G) -> PoolBuilder<P, WithFactory<P::Item>, R>
     where
@@ -175,6 +202,7 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
             settings: self.settings,
             factory: WithFactory(Box::new(factory)),
             reset: self.reset,
+            name: self.name,
             _pool: PhantomData,
         }
     }
@@ -190,6 +218,7 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
             settings: self.settings,
             factory: self.factory,
             reset: WithReset(reset),
+            name: self.name,
             _pool: PhantomData,
         }
     }
@@ -230,11 +259,13 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
                 reset: self.reset,
                 retain,
             },
+            name: self.name,
             _pool: PhantomData,
         }
     }
 
-    pub(crate) fn into_parts(self) -> (Settings, Hooks<P::Item>)
+    /// The settings, the hooks and the name.
+    pub(crate) fn into_parts(self) -> (Settings, Hooks<P::Item>, Option<Cow<'static, str>>)
     where
         F: FactorySource<P::Item>,
         R: ResetSource<P::Item>,
@@ -246,13 +277,14 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
             #[cfg(feature = "sanitizer")]
             loans: crate::sanitizer::Loans::new(std::any::type_name::<P>()),
         };
-        (self.settings, hooks)
+        (self.settings, hooks, self.name)
     }
 }
 
 impl<P, F, R> fmt::Debug for PoolBuilder<P, F, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PoolBuilder")
+            .field("name", &self.name)
             .field("capacity", &self.settings.capacity)
             .field("max_capacity", &self.settings.max_capacity)
             .field("growth", &self.settings.growth)

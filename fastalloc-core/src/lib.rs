@@ -8,7 +8,7 @@
 //!
 //! | pool | threads | grows | guard | cost of a round trip |
 //! |---|---|---|---|---|
-//! | [`FixedPool`] | one (`Send`, not `Sync`) | no | [`Pooled`] | a pointer pop and push, no atomics |
+//! | [`FixedPool`] | one (`Send`, not `Sync`) | no | [`Pooled`] | a pointer pop and push, no atomic read-modify-write |
 //! | [`GrowingPool`] | one | by [`Growth`], up to a maximum | [`Pooled`] | the same; growing adds a chunk |
 //! | [`ThreadLocalPool`] | many, each its own objects | optional | [`LocalPooled`] (`!Send`) | one thread-local read, no atomic read-modify-write |
 //! | [`ThreadSafePool`] | many, shared objects | optional | [`SharedPooled`] or [`OwnedPooled`] (`Send`) | plain loads and stores on the thread's cache, no atomic read-modify-write |
@@ -18,6 +18,9 @@
 //! object (with [`Reset`] or the builder's `reset_with`) and makes it idle again. Objects are
 //! reused last-in, first-out, a lent object never moves, and a warm pool never calls the
 //! allocator. `trim` and `trim_unused` give idle objects, and the chunks a pool grew by, back.
+//!
+//! A pool named with the builder's [`name`](PoolBuilder::name) is listed in the [`registry`]
+//! while it lives, so that one [`registry::snapshot`] shows every named pool's statistics.
 //!
 //! # Examples
 //!
@@ -35,12 +38,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+mod anchored;
 mod builder;
 mod config;
 mod error;
 mod guard;
 mod per_thread;
 mod pool;
+pub mod registry;
 mod reset;
 #[cfg(feature = "sanitizer")]
 pub mod sanitizer;

@@ -23,7 +23,12 @@ use crate::sync::{AtomicU64, Ordering};
 /// assert_eq!(stats.releases, 1);
 /// println!("{stats}");
 /// ```
+///
+/// With the feature `serde` it serialises as a map of its fields (`{"capacity": 4, "in_use":
+/// 0, ...}`); a missing field deserialises as 0, so figures written by an older version load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 #[non_exhaustive]
 pub struct PoolStats {
     /// How many objects the pool may hold now (it can rise when the pool grows).
@@ -73,6 +78,19 @@ impl PoolStats {
     }
 }
 
+impl PoolStats {
+    /// Sets `idle` from the other figures, for a pool whose idle objects cannot be counted
+    /// where `stats()` runs (another thread's part, or a pool read by the registry): every
+    /// object built and not gone is idle or in use. Saturating, as the counters may have been
+    /// read while their owner updated them.
+    pub(crate) fn derive_idle(&mut self) {
+        self.idle = self
+            .created
+            .saturating_sub(self.detached + self.discarded + self.trimmed + self.in_use as u64)
+            as usize;
+    }
+}
+
 impl fmt::Display for PoolStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rows: [(&str, String); 15] = [
@@ -113,9 +131,10 @@ impl fmt::Display for PoolStats {
 
 /// A counter that only one thread writes.
 ///
-/// `Cell<u64>` for pools that never leave their thread; [`OwnedCounter`] where other threads
-/// read the counter for `stats()` (a relaxed load and store, never a read-modify-write, so it
-/// costs what a plain increment costs).
+/// `Cell<u64>` where other threads read the counter only under a lock (a `ThreadSafePool`'s
+/// caches); [`OwnedCounter`] where they read it without one, for `stats()` or the registry (a
+/// relaxed load and store, never a read-modify-write, so it costs what a plain increment
+/// costs).
 pub(crate) trait Counter: Default {
     fn get(&self) -> u64;
     fn set(&self, value: u64);

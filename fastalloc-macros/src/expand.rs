@@ -22,6 +22,7 @@ use std::fmt::Write as _;
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -447,6 +448,10 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
         mode.pool_type()
     );
     let doc = pool_doc(args, ident);
+    // The pool's name in `fastalloc::registry`: the type's path, as `std::any::type_name`
+    // spells it for a type without generics (`module_path!` expands in the user's module).
+    let type_name = ident.unraw().to_string();
+    let name = quote!(::core::concat!(::core::module_path!(), "::", #type_name));
     // The builder gets local functions rather than `fn` pointers: a function item is
     // zero-sized and its call direct (inlined), where a pointer made every release one more
     // indirect call. Inside each, the `let` checks the user's path against the signature
@@ -463,6 +468,7 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
             }
             #retain_fn
             <#pool_ty>::builder()
+                .name(#name)
                 #(#calls)*
                 .factory(#factory_var)
                 .reset_with(#reset_var)

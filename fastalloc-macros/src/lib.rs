@@ -66,6 +66,10 @@ mod valid;
 /// Without a mode word the pool is a `ThreadLocalPool`: a pool whose objects are not shared
 /// between threads must be per thread to live in a `static`. Its guards are not `Send`.
 ///
+/// The pool is named after the type's path (`my_app::net::Packet`: the module where the type
+/// is defined, then its name), so `fastalloc::registry::snapshot()` lists it once `pool()` was
+/// first called.
+///
 /// # Refusing objects
 ///
 /// A returned object is reset, then kept only if it is worth keeping; otherwise the pool drops

@@ -48,11 +48,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use crate::anchored::Anchored;
 use crate::builder::{FactorySource, PoolBuilder, PoolKind, ResetSource};
 use crate::config::Kind;
 use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, AsyncPooled, Home, OwnedAsyncPooled};
-use crate::pool::thread_safe::ThreadSafePool;
+use crate::pool::thread_safe::{SharedView, ThreadSafePool};
+use crate::registry::{self, Registration, View};
 use crate::reset::Reset;
 use crate::slab::{discard_all, Gone, Owner, Slot};
 use crate::stats::PoolStats;
@@ -104,13 +106,19 @@ const PERMIT: usize = 4;
 /// # }
 /// ```
 pub struct AsyncPool<T> {
+    /// The pool's place in the registry, if it is named (the pool underneath is not). Declared
+    /// first, so dropped first: the registry reads `pool`, `queue` and `returned` until the
+    /// pool is gone from its list.
+    named: Option<Registration>,
     pool: ThreadSafePool<T>,
     /// Free permits times [`PERMIT`], plus the [`WAITERS`] and [`CLOSED`] bits.
     state: AtomicUsize,
-    queue: Mutex<Queue<T>>,
+    /// On the heap, as `returned` is, for the registry, whose pointers to them a move of the
+    /// pool must not disturb (a `Box` would: see `Anchored`). Neither is on a fast path.
+    queue: Anchored<Mutex<Queue<T>>>,
     /// Objects that came back past the pool's release (a cancelled waiter's, or dropped by
     /// `close` or a panicking reset on the hand-over path): one release each it never saw.
-    returned: AtomicU64,
+    returned: Anchored<AtomicU64>,
     /// Permits in all (the pool's `max_capacity`): the most objects it can ever lend at once,
     /// so the most one `allocate_many` may ask for.
     permits: usize,
@@ -221,25 +229,12 @@ impl<T> AsyncPool<T> {
 
     /// A snapshot of the statistics, with `waiting` and `waits` filled in.
     pub fn stats(&self) -> PoolStats {
-        let (waiting, waits, handoffs) = {
-            let queue = self.queue.lock();
-            (queue.waiting(), queue.waits, queue.handoffs)
-        };
-        let mut stats = self.pool.stats();
-        let returned = self.returned.load(Ordering::Relaxed);
-        // A hand-over is a release and an allocation (a reuse) the pool did not see; a return
-        // past the pool is a release it did not see.
-        stats.allocations += handoffs;
-        stats.reused += handoffs;
-        stats.releases += handoffs + returned;
-        // Recomputed rather than adjusted: the pool's figure is clamped to its capacity.
-        let returns = stats.releases + stats.detached;
-        stats.in_use = usize::try_from(stats.allocations.saturating_sub(returns))
-            .unwrap_or(usize::MAX)
-            .min(stats.capacity);
-        stats.waiting = waiting;
-        stats.waits = waits;
-        stats
+        stats_of(|| self.pool.stats(), &self.queue, &self.returned)
+    }
+
+    /// The name given to the builder's [`name`](crate::PoolBuilder::name), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.named.as_ref().map(Registration::name)
     }
 
     /// Closes the pool: every waiting task wakes with [`PoolError::Closed`], later allocations
@@ -994,6 +989,50 @@ impl<T> Drop for WaitMany<'_, T> {
     }
 }
 
+/// `AsyncPool::stats`, from the parts it reads (`pool` reads the pool underneath).
+fn stats_of<T>(
+    pool: impl FnOnce() -> PoolStats,
+    queue: &Mutex<Queue<T>>,
+    returned: &AtomicU64,
+) -> PoolStats {
+    let (waiting, waits, handoffs) = {
+        let queue = queue.lock();
+        (queue.waiting(), queue.waits, queue.handoffs)
+    };
+    let mut stats = pool();
+    let returned = returned.load(Ordering::Relaxed);
+    // A hand-over is a release and an allocation (a reuse) the pool did not see; a return
+    // past the pool is a release it did not see.
+    stats.allocations += handoffs;
+    stats.reused += handoffs;
+    stats.releases += handoffs + returned;
+    // Recomputed rather than adjusted: the pool's figure is clamped to its capacity.
+    let returns = stats.releases + stats.detached;
+    stats.in_use = usize::try_from(stats.allocations.saturating_sub(returns))
+        .unwrap_or(usize::MAX)
+        .min(stats.capacity);
+    stats.waiting = waiting;
+    stats.waits = waits;
+    stats
+}
+
+/// What the registry reads of a named `AsyncPool`: the pool underneath, the queue and the
+/// count of objects returned past the pool, each at its place on the heap.
+struct AsyncView<T> {
+    pool: SharedView<T>,
+    queue: *const Mutex<Queue<T>>,
+    returned: *const AtomicU64,
+}
+
+impl<T> View for AsyncView<T> {
+    unsafe fn stats(&self) -> PoolStats {
+        // SAFETY: the pool is alive (the caller's promise), and so are the queue and the
+        // count, in their `Anchored` boxes; the queue is read under its lock, and no object
+        // of type `T` is touched.
+        unsafe { stats_of(|| self.pool.stats(), &*self.queue, &*self.returned) }
+    }
+}
+
 impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<AsyncPool<T>, F, R> {
     /// Builds the pool.
     ///
@@ -1006,14 +1045,15 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<AsyncPool<T>, F, R> 
     ///
     /// With `preallocate(true)`, a panic of the factory propagates.
     pub fn build(self) -> Result<AsyncPool<T>, BuildError> {
-        let (settings, hooks) = self.into_parts();
+        let (settings, hooks, name) = self.into_parts();
         let config = settings.check::<T>(Kind::Either)?;
         // The permits live above the two flag bits of `state`.
         let permits = config.max_capacity.min(usize::MAX / PERMIT);
-        Ok(AsyncPool {
+        let mut pool = AsyncPool {
+            named: None,
             pool: ThreadSafePool::from_config(config, hooks)?,
             state: AtomicUsize::new(permits * PERMIT),
-            queue: Mutex::new(Queue {
+            queue: Anchored::new(Mutex::new(Queue {
                 waiters: VecDeque::new(),
                 gathered: Vec::new(),
                 handed: Vec::new(),
@@ -1021,10 +1061,22 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<AsyncPool<T>, F, R> 
                 next_id: 0,
                 waits: 0,
                 handoffs: 0,
-            }),
-            returned: AtomicU64::new(0),
+            })),
+            returned: Anchored::new(AtomicU64::new(0)),
             permits,
-        })
+        };
+        if let Some(name) = name {
+            let view = AsyncView {
+                pool: pool.pool.core().view(),
+                queue: &*pool.queue,
+                returned: &*pool.returned,
+            };
+            // SAFETY: the view points at parts on the heap (the pool's `Arc` and `Anchored`
+            // boxes), which stay where they are however the pool moves, and which are freed
+            // only by the drops of the fields after `named`.
+            pool.named = Some(unsafe { registry::register(name, view) });
+        }
+        Ok(pool)
     }
 }
 
@@ -1032,6 +1084,7 @@ impl<T> fmt::Debug for AsyncPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let stats = self.stats();
         f.debug_struct("AsyncPool")
+            .field("name", &self.name())
             .field("capacity", &stats.capacity)
             .field("in_use", &stats.in_use)
             .field("idle", &stats.idle)

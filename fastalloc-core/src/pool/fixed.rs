@@ -2,13 +2,16 @@
 
 use std::fmt;
 
+use crate::anchored::Anchored;
 use crate::builder::{FactorySource, PoolBuilder, PoolKind, ResetSource};
 use crate::config::Kind;
 use crate::error::BuildError;
 use crate::pool::local::{LocalCore, SingleEnv};
+use crate::registry::Registration;
 use crate::reset::Reset;
 
-/// A pool of at most `capacity` objects for one thread: no locks, no atomics.
+/// A pool of at most `capacity` objects for one thread: no locks, no atomic
+/// read-modify-writes.
 ///
 /// Objects are built on demand (or all at once with `preallocate(true)`), handed out as
 /// [`Pooled`](crate::Pooled) guards, reset when a guard drops and reused last-in, first-out.
@@ -34,14 +37,18 @@ use crate::reset::Reset;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct FixedPool<T> {
+    /// The pool's place in the registry, if it is named. Declared first, so dropped first:
+    /// the registry reads `core` until the pool is gone from its list.
+    named: Option<Registration>,
     /// On the heap, not inline: the pool's hot fields (free list, counters) must not sit on
     /// the caller's stack, where their distance from the objects (on the heap) changes with
     /// every process start. When a field and an object a reset just wrote are 4 KiB apart
     /// modulo the page, the CPU takes the load for one that depends on the store (4 KiB
     /// aliasing): one stack position in 256 made a round trip 5x slower, and a benchmark
     /// that held the pool in a local variable ran at 2.5 ns in eight starts and 6.2 ns in
-    /// the ninth (issue 16). On the heap the distance is the same in every start.
-    pub(crate) core: Box<LocalCore<T, SingleEnv<T>>>,
+    /// the ninth (issue 16). On the heap the distance is the same in every start. An
+    /// `Anchored` box, not a `Box`: the registry keeps pointers into it (issue 14).
+    pub(crate) core: Anchored<LocalCore<T, SingleEnv<T>>>,
 }
 
 impl<T> PoolKind for FixedPool<T> {
@@ -81,17 +88,18 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<FixedPool<T>, F, R> 
     ///
     /// With `preallocate(true)`, a panic of the factory propagates.
     pub fn build(self) -> Result<FixedPool<T>, BuildError> {
-        let (settings, hooks) = self.into_parts();
+        let (settings, hooks, name) = self.into_parts();
         let config = settings.check::<T>(Kind::Fixed)?;
-        Ok(FixedPool {
-            core: Box::new(LocalCore::new(config, SingleEnv::new(hooks))?),
-        })
+        let core = Anchored::new(LocalCore::new(config, SingleEnv::new(hooks))?);
+        let named = name.map(|name| LocalCore::register(&core, name));
+        Ok(FixedPool { named, core })
     }
 }
 
 impl<T> fmt::Debug for FixedPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FixedPool")
+            .field("name", &self.name())
             .field("capacity", &self.capacity())
             .field("in_use", &self.in_use())
             .field("idle", &self.idle())

@@ -2,10 +2,12 @@
 
 use std::fmt;
 
+use crate::anchored::Anchored;
 use crate::builder::{FactorySource, PoolBuilder, PoolKind, ResetSource};
 use crate::config::{Growth, Kind};
 use crate::error::BuildError;
 use crate::pool::local::{LocalCore, SingleEnv};
+use crate::registry::Registration;
 use crate::reset::Reset;
 
 /// A pool for one thread that grows when every object is lent: by a fixed step
@@ -14,7 +16,7 @@ use crate::reset::Reset;
 /// Growing adds a new chunk of slots; a lent object never moves, so guards stay valid.
 /// [`trim`](Self::trim) and [`trim_unused`](Self::trim_unused) give the chunks back once a
 /// burst is over.
-/// Like [`FixedPool`](crate::FixedPool), it uses no locks and no atomics.
+/// Like [`FixedPool`](crate::FixedPool), it uses no locks and no atomic read-modify-writes.
 ///
 /// # Examples
 ///
@@ -30,14 +32,18 @@ use crate::reset::Reset;
 /// # Ok::<(), fastalloc_core::BuildError>(())
 /// ```
 pub struct GrowingPool<T> {
+    /// The pool's place in the registry, if it is named. Declared first, so dropped first:
+    /// the registry reads `core` until the pool is gone from its list.
+    named: Option<Registration>,
     /// On the heap, not inline: the pool's hot fields (free list, counters) must not sit on
     /// the caller's stack, where their distance from the objects (on the heap) changes with
     /// every process start. When a field and an object a reset just wrote are 4 KiB apart
     /// modulo the page, the CPU takes the load for one that depends on the store (4 KiB
     /// aliasing): one stack position in 256 made a round trip 5x slower, and a benchmark
     /// that held the pool in a local variable ran at 2.5 ns in eight starts and 6.2 ns in
-    /// the ninth (issue 16). On the heap the distance is the same in every start.
-    pub(crate) core: Box<LocalCore<T, SingleEnv<T>>>,
+    /// the ninth (issue 16). On the heap the distance is the same in every start. An
+    /// `Anchored` box, not a `Box`: the registry keeps pointers into it (issue 14).
+    pub(crate) core: Anchored<LocalCore<T, SingleEnv<T>>>,
 }
 
 impl<T> PoolKind for GrowingPool<T> {
@@ -83,17 +89,18 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<GrowingPool<T>, F, R
     ///
     /// With `preallocate(true)`, a panic of the factory propagates.
     pub fn build(self) -> Result<GrowingPool<T>, BuildError> {
-        let (settings, hooks) = self.into_parts();
+        let (settings, hooks, name) = self.into_parts();
         let config = settings.check::<T>(Kind::Growing)?;
-        Ok(GrowingPool {
-            core: Box::new(LocalCore::new(config, SingleEnv::new(hooks))?),
-        })
+        let core = Anchored::new(LocalCore::new(config, SingleEnv::new(hooks))?);
+        let named = name.map(|name| LocalCore::register(&core, name));
+        Ok(GrowingPool { named, core })
     }
 }
 
 impl<T> fmt::Debug for GrowingPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GrowingPool")
+            .field("name", &self.name())
             .field("capacity", &self.capacity())
             .field("max_capacity", &self.max_capacity())
             .field("in_use", &self.in_use())

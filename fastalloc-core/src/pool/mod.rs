@@ -47,6 +47,11 @@ macro_rules! single_thread_pool_methods {
             self.core.capacity()
         }
 
+        /// The name given to the builder's [`name`](crate::PoolBuilder::name), if any.
+        pub fn name(&self) -> Option<&str> {
+            self.named.as_ref().map(crate::registry::Registration::name)
+        }
+
         /// Objects lent and not yet returned.
         pub fn in_use(&self) -> usize {
             self.core.in_use()

@@ -1,5 +1,6 @@
 //! [`ThreadLocalPool`]: one handle, a separate single-threaded pool per thread.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -9,6 +10,7 @@ use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, Home, LocalPooled, StaysOnItsThread};
 use crate::per_thread::{self, ExitHook, Table};
 use crate::pool::local::{LocalCore, PartEnv, SharedEnv};
+use crate::registry::{self, Registration, View};
 use crate::reset::Reset;
 use crate::slab::Slot;
 use crate::stats::PoolStats;
@@ -52,9 +54,19 @@ pub struct ThreadLocalPool<T: Send> {
     /// `shared.id`, copied here to save a load on every `allocate` (`NO_POOL` until a lazy
     /// pool is built: no thread's record matches it, so `allocate` takes its slow path).
     id: AtomicU64,
-    shared: OnceLock<Arc<Shared<T>>>,
+    built: OnceLock<Built<T>>,
     /// Builds the pool on first use, for a pool made by [`lazy`](Self::lazy).
     init: Option<fn() -> ThreadLocalPool<T>>,
+}
+
+/// A built pool: what a lazy one gets from its `init` on first use.
+struct Built<T: Send> {
+    /// The pool's place in the registry, if it is named. Here rather than in `Shared`: it must
+    /// drop first, before the `Arc` does (whose last drop takes `&mut Shared`), and `Shared`
+    /// may outlive the handle for a moment in a thread's exit hook. Declared first, so dropped
+    /// first.
+    named: Option<Registration>,
+    shared: Arc<Shared<T>>,
 }
 
 struct Shared<T: Send> {
@@ -63,6 +75,40 @@ struct Shared<T: Send> {
     env: Arc<SharedEnv<T>>,
     config: Config,
     locals: Table<PerThread<T>>,
+}
+
+impl<T: Send> Shared<T> {
+    /// `ThreadLocalPool::stats`: any thread may call it.
+    fn stats(&self) -> PoolStats {
+        let mut stats = PoolStats::default();
+        for local in self.locals.iter() {
+            let counters = &local.core.stats;
+            counters.add_to(&mut stats);
+            // Slots parked by guards dropped on an exiting thread, not taken back yet.
+            let (released, detached) = local.late_counts();
+            stats.releases += released;
+            stats.discarded += released;
+            stats.detached += detached;
+            stats.in_use = stats.in_use.saturating_sub((released + detached) as usize);
+            // Written by the owner when the part grows or shrinks.
+            stats.capacity += local.core.env.capacity();
+        }
+        stats.derive_idle();
+        stats
+    }
+}
+
+/// What the registry reads of a named `ThreadLocalPool`: its `Shared`, in its `Arc`, as
+/// `stats()` reads it (each part's counters, atomics, and its late slots, under their lock).
+struct ThreadLocalView<T: Send>(*const Shared<T>);
+
+impl<T: Send> View for ThreadLocalView<T> {
+    unsafe fn stats(&self) -> PoolStats {
+        // SAFETY: the pool is alive (the caller's promise), and its `Shared` has stayed in its
+        // `Arc`, which the handle keeps until the registration has dropped (see `Built`).
+        // `Shared` is `Sync`.
+        unsafe { &*self.0 }.stats()
+    }
 }
 
 /// One thread's part of the pool.
@@ -382,16 +428,22 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
         PoolBuilder::new()
     }
 
-    fn from_parts(config: Config, hooks: Hooks<T>) -> Self {
-        let shared = Shared {
+    fn from_parts(config: Config, hooks: Hooks<T>, name: Option<Cow<'static, str>>) -> Self {
+        let shared = Arc::new(Shared {
             id: per_thread::new_pool_id(),
             env: Arc::new(SharedEnv::new(hooks)),
             config,
             locals: Table::new(),
-        };
+        });
+        let named = name.map(|name| {
+            let view = ThreadLocalView(&*shared);
+            // SAFETY: the view reads `Shared` in its `Arc`, which stays where it is and which
+            // `Built` keeps until after the registration has dropped.
+            unsafe { registry::register(name, view) }
+        });
         Self {
             id: AtomicU64::new(shared.id),
-            shared: OnceLock::from(Arc::new(shared)),
+            built: OnceLock::from(Built { named, shared }),
             init: None,
         }
     }
@@ -410,7 +462,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     pub const fn lazy(init: fn() -> ThreadLocalPool<T>) -> Self {
         Self {
             id: AtomicU64::new(per_thread::NO_POOL),
-            shared: OnceLock::new(),
+            built: OnceLock::new(),
             init: Some(init),
         }
     }
@@ -422,22 +474,34 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     pub fn lazy(init: fn() -> ThreadLocalPool<T>) -> Self {
         Self {
             id: AtomicU64::new(per_thread::NO_POOL),
-            shared: OnceLock::new(),
+            built: OnceLock::new(),
             init: Some(init),
         }
     }
 
     /// The pool's shared state, built first for a lazy pool.
     fn shared(&self) -> &Arc<Shared<T>> {
-        self.shared.get_or_init(|| {
+        &self.built().shared
+    }
+
+    /// The built pool, built first for a lazy pool (which is named and listed in the registry
+    /// then, if its `init` names it).
+    fn built(&self) -> &Built<T> {
+        self.built.get_or_init(|| {
             let init = self.init.expect("only a lazy pool starts unbuilt");
             let built = init()
-                .shared
+                .built
                 .into_inner()
                 .expect("`init` returns a built pool");
-            self.id.store(built.id, Ordering::Relaxed);
+            self.id.store(built.shared.id, Ordering::Relaxed);
             built
         })
+    }
+
+    /// The name given to the builder's [`name`](crate::PoolBuilder::name), if any (for a
+    /// `#[pooled]` pool, its type's path).
+    pub fn name(&self) -> Option<&str> {
+        self.built().named.as_ref().map(Registration::name)
     }
 
     /// The calling thread's part if it was the last one this thread used and needs no
@@ -585,23 +649,7 @@ impl<T: Send + 'static> ThreadLocalPool<T> {
     /// Statistics summed over every thread that used the pool. `capacity` is the sum of the
     /// threads' capacities and `peak_in_use` the sum of their peaks.
     pub fn stats(&self) -> PoolStats {
-        let mut stats = PoolStats::default();
-        for local in self.shared().locals.iter() {
-            let counters = &local.core.stats;
-            counters.add_to(&mut stats);
-            // Slots parked by guards dropped on an exiting thread, not taken back yet.
-            let (released, detached) = local.late_counts();
-            stats.releases += released;
-            stats.discarded += released;
-            stats.detached += detached;
-            stats.in_use = stats.in_use.saturating_sub((released + detached) as usize);
-            // Written by the owner when the part grows or shrinks.
-            stats.capacity += local.core.env.capacity();
-        }
-        stats.idle = (stats.created)
-            .saturating_sub(stats.detached + stats.discarded + stats.trimmed + stats.in_use as u64)
-            as usize;
-        stats
+        self.shared().stats()
     }
 
     /// Closes the pool for every thread: `allocate` returns [`PoolError::Closed`] from now on.
@@ -675,15 +723,16 @@ where
     /// A [`BuildError`] naming the setting to change: no or zero capacity, a maximum below the
     /// capacity, a growth step of 0 or factor of at most 1.0, or a capacity too large.
     pub fn build(self) -> Result<ThreadLocalPool<T>, BuildError> {
-        let (settings, hooks) = self.into_parts();
+        let (settings, hooks, name) = self.into_parts();
         let config = settings.check::<T>(Kind::Either)?;
-        Ok(ThreadLocalPool::from_parts(config, hooks))
+        Ok(ThreadLocalPool::from_parts(config, hooks, name))
     }
 }
 
 impl<T: Send + 'static> fmt::Debug for ThreadLocalPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadLocalPool")
+            .field("name", &self.name())
             .field("capacity_per_thread", &self.shared().config.capacity)
             .field("stats", &self.stats())
             .field("closed", &self.is_closed())

@@ -3,7 +3,9 @@
 
 #[cfg(feature = "async")]
 pub(crate) use loom::sync::atomic::AtomicUsize;
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
+pub(crate) use loom::sync::atomic::{
+    fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering,
+};
 pub(crate) use loom::thread::LocalKey;
 
 /// The asymmetric barriers of `native/barrier.rs`, modelled as what they stand for: a `SeqCst`

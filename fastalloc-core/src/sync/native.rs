@@ -109,6 +109,7 @@ macro_rules! integer_operations {
 atomics! {
     AtomicBool(bool) {}
     AtomicU8(u8) { integer_operations!(u8); }
+    AtomicU32(u32) { integer_operations!(u32); }
     AtomicU64(u64) { integer_operations!(u64); }
     AtomicUsize(usize) { integer_operations!(usize); }
 }

@@ -3,11 +3,13 @@
 use std::time::{Duration, Instant};
 
 use super::cache::{Cache, CacheInner, Depot, Mark, OwnCache, Waiter};
+use crate::anchored::Anchored;
 use crate::builder::{Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::per_thread::{self, ExitHook, Table};
 use crate::pool::local::SharedEnv;
+use crate::registry::View;
 use crate::slab::{discard_all, EmptySlot, Gone, Owner, Slab, Slot};
 use crate::stats::{Counter, PoolStats};
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard, Ordering, Weak};
@@ -20,10 +22,13 @@ pub(crate) struct SharedCore<T> {
     /// In an `Arc` so that a thread's exit hook can reach it however the pool moved, and
     /// learn that the pool is gone (`Depot::dead`, or no `Arc` left).
     depot: Arc<Mutex<Depot<T>>>,
-    caches: Table<Cache<T>>,
+    /// On the heap, as `fallback` and `depot` are: the registry reads a named pool's statistics
+    /// through pointers to them ([`SharedView`]), which a move of the pool must not disturb.
+    /// Only the slow paths look here (a thread finds its own cache through `per_thread`).
+    caches: Anchored<Table<Cache<T>>>,
     /// The cache of threads that are exiting, which must not use their own any more (see
     /// `per_thread`): shared by all of them, under its flag like any cache. It keeps nothing.
-    fallback: Cache<T>,
+    fallback: Anchored<Cache<T>>,
     /// How many objects move between a cache and the depot at once.
     batch: usize,
     /// The caches fence on every operation (`PoolBuilder::membarrier(false)`).
@@ -71,8 +76,8 @@ impl<T> SharedCore<T> {
             id: per_thread::new_pool_id(),
             env: SharedEnv::new(hooks),
             depot: Arc::new(Mutex::new(Depot::new(slab))),
-            caches: Table::new(),
-            fallback: Cache::shared(),
+            caches: Anchored::new(Table::new()),
+            fallback: Anchored::new(Cache::shared()),
             batch,
             no_membarrier: config.no_membarrier,
             wake: Condvar::new(),
@@ -109,7 +114,7 @@ impl<T> SharedCore<T> {
 
     /// Every cache: each thread's and the exiting threads' one.
     fn all_caches(&self) -> impl Iterator<Item = &Cache<T>> {
-        self.caches.iter().chain(std::iter::once(&self.fallback))
+        self.caches.iter().chain(std::iter::once(&*self.fallback))
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -220,40 +225,77 @@ impl<T> SharedCore<T> {
     }
 
     pub(crate) fn stats(&self) -> PoolStats {
-        let depot = self.depot.lock();
-        let mut stats = PoolStats {
-            capacity: depot.slab.capacity(),
-            idle: depot.slab.idle(),
-            peak_in_use: depot.peak_outside,
-            created: depot.created,
-            growths: depot.growths,
-            exhausted: depot.exhausted,
-            discarded: depot.discarded,
-            trimmed: depot.trimmed,
-            waiting: depot.waiters.len(),
-            waits: depot.waits,
-            ..PoolStats::default()
-        };
-        let (mut allocations, mut returns, mut detached, mut built) = (0u64, 0, 0, 0);
-        Cache::visit_all(self.all_caches(), Mark::Nothing, |inner| {
-            let c = &inner.counters;
-            stats.idle += inner.items.len();
-            allocations += c.allocations.get();
-            returns += c.returns.get();
-            detached += c.detached.get();
-            built += c.created.get();
-        });
-        drop(depot);
-        stats.allocations = allocations;
-        stats.releases = returns.saturating_sub(detached);
-        stats.detached = detached;
-        stats.created += built;
-        stats.reused = allocations.saturating_sub(built);
-        // The caches are visited one after another while other threads keep working, so the
-        // sums can be off by the operations that ran meanwhile; never report more objects in
-        // use than the pool has.
-        stats.in_use = (allocations.saturating_sub(returns) as usize).min(stats.capacity);
-        stats
+        stats_of(&self.depot, &self.caches, &self.fallback)
+    }
+
+    /// What the registry reads of this pool (see [`SharedView`]).
+    pub(crate) fn view(&self) -> SharedView<T> {
+        SharedView {
+            depot: &*self.depot,
+            caches: &*self.caches,
+            fallback: &*self.fallback,
+        }
+    }
+}
+
+/// `SharedCore::stats`, from the parts it reads.
+fn stats_of<T>(
+    depot: &Mutex<Depot<T>>,
+    caches: &Table<Cache<T>>,
+    fallback: &Cache<T>,
+) -> PoolStats {
+    let depot = depot.lock();
+    let mut stats = PoolStats {
+        capacity: depot.slab.capacity(),
+        idle: depot.slab.idle(),
+        peak_in_use: depot.peak_outside,
+        created: depot.created,
+        growths: depot.growths,
+        exhausted: depot.exhausted,
+        discarded: depot.discarded,
+        trimmed: depot.trimmed,
+        waiting: depot.waiters.len(),
+        waits: depot.waits,
+        ..PoolStats::default()
+    };
+    let (mut allocations, mut returns, mut detached, mut built) = (0u64, 0, 0, 0);
+    let all_caches = caches.iter().chain(std::iter::once(fallback));
+    Cache::visit_all(all_caches, Mark::Nothing, |inner| {
+        let c = &inner.counters;
+        stats.idle += inner.items.len();
+        allocations += c.allocations.get();
+        returns += c.returns.get();
+        detached += c.detached.get();
+        built += c.created.get();
+    });
+    drop(depot);
+    stats.allocations = allocations;
+    stats.releases = returns.saturating_sub(detached);
+    stats.detached = detached;
+    stats.created += built;
+    stats.reused = allocations.saturating_sub(built);
+    // The caches are visited one after another while other threads keep working, so the
+    // sums can be off by the operations that ran meanwhile; never report more objects in
+    // use than the pool has.
+    stats.in_use = (allocations.saturating_sub(returns) as usize).min(stats.capacity);
+    stats
+}
+
+/// What the registry reads of a named `ThreadSafePool` (or of the pool under an `AsyncPool`):
+/// the depot, the table of caches and the exiting threads' cache, each at its place on the
+/// heap (in the depot's `Arc`, or `Anchored`), where a move of the pool leaves it.
+pub(crate) struct SharedView<T> {
+    depot: *const Mutex<Depot<T>>,
+    caches: *const Table<Cache<T>>,
+    fallback: *const Cache<T>,
+}
+
+impl<T> View for SharedView<T> {
+    unsafe fn stats(&self) -> PoolStats {
+        // SAFETY: the pool is alive (the caller's promise), so are its parts, which have not
+        // moved since the view was made; each is read as `stats()` reads it, through its lock
+        // or a visit, and no object of type `T` is touched.
+        unsafe { stats_of(&*self.depot, &*self.caches, &*self.fallback) }
     }
 }
 
@@ -839,7 +881,7 @@ impl<T> Drop for SharedCore<T> {
         for cache in self
             .caches
             .iter_mut()
-            .chain(std::iter::once(&mut self.fallback))
+            .chain(std::iter::once(&mut *self.fallback))
         {
             cache.get_mut().spill(&mut depot, 0);
         }

@@ -32,10 +32,13 @@ use std::time::Duration;
 
 pub(crate) use self::cache::Cache;
 pub(crate) use self::core::SharedCore;
+#[cfg(feature = "async")]
+pub(crate) use self::core::SharedView;
 use crate::builder::{FactorySource, Hooks, PoolBuilder, PoolKind, ResetSource};
 use crate::config::{Config, Kind};
 use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, Home, OwnedPooled, SharedPooled, StaysOnItsThread};
+use crate::registry::{self, Registration};
 use crate::reset::Reset;
 use crate::slab::Slot;
 use crate::stats::PoolStats;
@@ -65,6 +68,9 @@ use crate::stats::PoolStats;
 /// assert_eq!(pool.in_use(), 0);
 /// ```
 pub struct ThreadSafePool<T> {
+    /// The pool's place in the registry, if it is named. Declared first, so dropped first:
+    /// the registry reads the parts of `core` until the pool is gone from its list.
+    named: Option<Registration>,
     core: SharedCore<T>,
 }
 
@@ -93,6 +99,7 @@ impl<T> ThreadSafePool<T> {
 
     pub(crate) fn from_config(config: Config, hooks: Hooks<T>) -> Result<Self, BuildError> {
         Ok(Self {
+            named: None,
             core: SharedCore::new(config, hooks)?,
         })
     }
@@ -104,6 +111,11 @@ impl<T> ThreadSafePool<T> {
     /// How many objects the pool may hold now.
     pub fn capacity(&self) -> usize {
         self.core.capacity()
+    }
+
+    /// The name given to the builder's [`name`](crate::PoolBuilder::name), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.named.as_ref().map(Registration::name)
     }
 
     /// Objects lent and not yet returned (summed over threads).
@@ -326,8 +338,15 @@ impl<T, F: FactorySource<T>, R: ResetSource<T>> PoolBuilder<ThreadSafePool<T>, F
     ///
     /// With `preallocate(true)`, a panic of the factory propagates.
     pub fn build(self) -> Result<ThreadSafePool<T>, BuildError> {
-        let (settings, hooks) = self.into_parts();
-        ThreadSafePool::from_config(settings.check::<T>(Kind::Either)?, hooks)
+        let (settings, hooks, name) = self.into_parts();
+        let mut pool = ThreadSafePool::from_config(settings.check::<T>(Kind::Either)?, hooks)?;
+        if let Some(name) = name {
+            // SAFETY: the view points at parts of `core` on the heap, which stay where they are
+            // however the pool moves, and which the pool frees (or makes `&mut` to) only in the
+            // drop of `core`, after the registration's drop.
+            pool.named = Some(unsafe { registry::register(name, pool.core.view()) });
+        }
+        Ok(pool)
     }
 }
 
@@ -335,6 +354,7 @@ impl<T> fmt::Debug for ThreadSafePool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let stats = self.core.stats();
         f.debug_struct("ThreadSafePool")
+            .field("name", &self.named.as_ref().map(Registration::name))
             .field("capacity", &stats.capacity)
             .field("in_use", &stats.in_use)
             .field("idle", &stats.idle)
