@@ -731,7 +731,7 @@ impl<T: 'static> AsyncPool<T> {
                     // SAFETY: the object is lent to no one and listed nowhere.
                     unsafe { slot.discard(core) };
                 }
-                if let Some(panic) = refusal {
+                if let Some(panic) = crate::builder::panic_of(refusal) {
                     std::panic::resume_unwind(panic);
                 }
             }

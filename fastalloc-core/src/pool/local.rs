@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, UnsafeCell};
 
 use crate::anchored::Anchored;
-use crate::builder::{Hooks, Refusal};
+use crate::builder::{panic_of, Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, GuardKind, Home};
@@ -314,7 +314,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     unsafe fn reset_failed_or_closed(&self, slot: Slot<T>, reset: Result<(), Refusal>) {
         // SAFETY: guaranteed by the caller.
         unsafe { slot.discard(self) };
-        if let Err(Some(panic)) = reset {
+        if let Some(panic) = reset.err().and_then(panic_of) {
             std::panic::resume_unwind(panic);
         }
     }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::cache::{Cache, CacheInner, Depot, Mark, OwnCache, Waiter};
 use crate::anchored::Anchored;
-use crate::builder::{Hooks, Refusal};
+use crate::builder::{panic_of, Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::per_thread::{self, ExitHook, Table};
@@ -703,7 +703,7 @@ impl<T: 'static> SharedCore<T> {
                 cache.with(|inner| inner.counters.on_release());
                 // SAFETY: the object is lent to no one and listed nowhere.
                 unsafe { slot.discard(self) };
-                if let Some(panic) = refusal {
+                if let Some(panic) = panic_of(refusal) {
                     std::panic::resume_unwind(panic)
                 }
             }
