@@ -415,9 +415,22 @@ impl<T, const N: usize> StaticPool<T, N> {
     /// Pops the top slot of the free list: its index and whether it holds an object.
     #[inline]
     fn pop(&self) -> Option<(usize, bool)> {
-        let mut head = self.head.load(Ordering::Acquire);
+        let head = self.head.load(Ordering::Acquire);
+        let step = self.pop_step(head)?;
+        self.finish_pop(head, step)
+    }
+
+    /// The second half of a pop: swaps `head` for the word `step` computed from it, or, if the
+    /// head changed meanwhile, starts again from the new one. (The loom model of the ABA case
+    /// lets another thread change the list between the two halves.)
+    #[inline]
+    pub(crate) fn finish_pop(
+        &self,
+        mut head: usize,
+        mut step: (usize, u32, usize),
+    ) -> Option<(usize, bool)> {
         loop {
-            let (top, link, new) = self.pop_step(head)?;
+            let (top, link, new) = step;
             match self
                 .head
                 .compare_exchange(head, new, Ordering::Acquire, Ordering::Acquire)
@@ -428,7 +441,10 @@ impl<T, const N: usize> StaticPool<T, N> {
                     }
                     return Some((top, link & VACANT == 0));
                 }
-                Err(now) => head = now,
+                Err(now) => {
+                    head = now;
+                    step = self.pop_step(head)?;
+                }
             }
         }
     }
@@ -436,7 +452,7 @@ impl<T, const N: usize> StaticPool<T, N> {
     /// The first half of a pop from `head`: the top slot, its link, and the head word that
     /// replaces `head` (`None` if the list is empty).
     #[inline]
-    fn pop_step(&self, head: usize) -> Option<(usize, u32, usize)> {
+    pub(crate) fn pop_step(&self, head: usize) -> Option<(usize, u32, usize)> {
         let layout = Self::LAYOUT;
         let top = head & Self::INDEX_MASK;
         if top == Self::NONE {
@@ -450,6 +466,20 @@ impl<T, const N: usize> StaticPool<T, N> {
         let tag = (head >> layout.tag_shift).wrapping_add(1);
         let new = (tag << layout.tag_shift) | ((len - 1) << layout.index_bits) | below;
         Some((top, link, new))
+    }
+
+    /// The head word now (for the loom models).
+    #[cfg(all(test, loom))]
+    pub(crate) fn head_word(&self) -> usize {
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// The slot number of a lent object (for the loom models).
+    #[cfg(all(test, loom))]
+    pub(crate) fn index_of(&self, object: &T) -> usize {
+        let base = self.slots.get().cast::<T>().cast_const();
+        // SAFETY: `object` is one of the pool's objects, inside its array.
+        unsafe { core::ptr::from_ref(object).offset_from(base) }.unsigned_abs()
     }
 
     /// Pushes slot `index` on the free list, idle (holding an object) or vacant.
