@@ -163,7 +163,7 @@ impl Config {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, feature = "std", not(loom)))]
 mod tests {
     use super::*;
 

@@ -1,6 +1,6 @@
 //! The errors a pool returns: [`PoolError`] from `allocate` and [`BuildError`] from `build`.
 
-use std::fmt;
+use core::fmt;
 
 /// Why `allocate` could not hand out an object.
 ///
@@ -30,7 +30,7 @@ pub enum PoolError {
     /// every `Result` that `allocate` returns.)
     Timeout {
         /// How long the caller waited.
-        timeout: std::time::Duration,
+        timeout: core::time::Duration,
     },
     // Not a link: `AsyncPool` needs the `async` feature. One field only: a second would make
     // every `Result<guard, PoolError>` a word larger (`tests/auto_traits.rs`), and the number
@@ -80,7 +80,7 @@ impl fmt::Display for PoolError {
     }
 }
 
-impl std::error::Error for PoolError {}
+impl core::error::Error for PoolError {}
 
 /// Why a pool builder (or a `new` constructor) refused its configuration.
 ///
@@ -165,4 +165,4 @@ impl fmt::Display for BuildError {
     }
 }
 
-impl std::error::Error for BuildError {}
+impl core::error::Error for BuildError {}

@@ -11,13 +11,13 @@
 //! small enough to inline at every end of scope (one guard with a run-time switch between
 //! kinds was not, and the call cost a third of a round trip).
 
-use std::borrow::{Borrow, BorrowMut};
-use std::cmp::Ordering;
-use std::fmt;
-use std::hash::{Hash, Hasher};
-use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
-use std::ops::{Deref, DerefMut};
+use core::borrow::{Borrow, BorrowMut};
+use core::cmp::Ordering;
+use core::fmt;
+use core::hash::{Hash, Hasher};
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
 
 use crate::slab::Slot;
 
@@ -69,15 +69,18 @@ pub struct Pooled<'a, T, K: GuardKind<'a, T> = kind::Local> {
 
 /// The guard of a [`ThreadLocalPool`](crate::ThreadLocalPool): the object goes back to the
 /// calling thread's part, so the guard is not `Send`.
+#[cfg(feature = "std")]
 pub type LocalPooled<'a, T> = Pooled<'a, T, kind::ThreadLocal>;
 /// The guard of [`ThreadSafePool::allocate`](crate::ThreadSafePool::allocate): it goes back
 /// through the cache of the thread that took it (the fast path), so it is not `Send`; use
 /// [`ThreadSafePool::allocate_owned`](crate::ThreadSafePool::allocate_owned) for one that
 /// moves between threads.
+#[cfg(feature = "std")]
 pub type SharedPooled<'a, T> = Pooled<'a, T, kind::Shared>;
 /// The guard of [`ThreadSafePool::allocate_owned`](crate::ThreadSafePool::allocate_owned):
 /// it keeps the pool alive through an `Arc`, and is `'static` and `Send`, so it can move into
 /// spawned threads and tasks. Dropping it on any thread returns the object.
+#[cfg(feature = "std")]
 pub type OwnedPooled<T> = Pooled<'static, T, kind::SharedOwned>;
 /// The guard of `AsyncPool::allocate`: `Send` when `T` is, so it can be held across `.await`
 /// in a spawned task. Dropping it returns the object and wakes the next waiting task.
@@ -87,20 +90,32 @@ pub type AsyncPooled<'a, T> = Pooled<'a, T, kind::Async>;
 #[cfg(feature = "async")]
 pub type OwnedAsyncPooled<T> = Pooled<'static, T, kind::AsyncOwned>;
 
+/// The guard of a [`StaticPool`](crate::StaticPool) of `N` objects: it gives the object back
+/// through the pool's lock-free free list, so it may be dropped on any thread (it is `Send`
+/// when `T` is).
+pub type StaticPooled<'a, T, const N: usize> = Pooled<'a, T, kind::Static<N>>;
+
 /// The pool kinds, as the third parameter of [`Pooled`].
 pub mod kind {
-    /// [`FixedPool`](crate::FixedPool) and [`GrowingPool`](crate::GrowingPool).
+    /// `FixedPool` and `GrowingPool` (and the default of [`Pooled`]'s third parameter, so it
+    /// exists without them).
     #[derive(Debug)]
     pub enum Local {}
     /// [`ThreadLocalPool`](crate::ThreadLocalPool).
+    #[cfg(feature = "std")]
     #[derive(Debug)]
     pub enum ThreadLocal {}
     /// [`ThreadSafePool::allocate`](crate::ThreadSafePool::allocate).
+    #[cfg(feature = "std")]
     #[derive(Debug)]
     pub enum Shared {}
     /// [`ThreadSafePool::allocate_owned`](crate::ThreadSafePool::allocate_owned).
+    #[cfg(feature = "std")]
     #[derive(Debug)]
     pub enum SharedOwned {}
+    /// [`StaticPool`](crate::StaticPool) of `N` objects.
+    #[derive(Debug)]
+    pub enum Static<const N: usize> {}
     /// `AsyncPool::allocate`.
     #[cfg(feature = "async")]
     #[derive(Debug)]
@@ -114,9 +129,13 @@ pub mod kind {
 mod sealed {
     pub trait Sealed {}
     impl Sealed for super::kind::Local {}
+    #[cfg(feature = "std")]
     impl Sealed for super::kind::ThreadLocal {}
+    #[cfg(feature = "std")]
     impl Sealed for super::kind::Shared {}
+    #[cfg(feature = "std")]
     impl Sealed for super::kind::SharedOwned {}
+    impl<const N: usize> Sealed for super::kind::Static<N> {}
     #[cfg(feature = "async")]
     impl Sealed for super::kind::Async {}
     #[cfg(feature = "async")]
@@ -145,9 +164,11 @@ pub(crate) use sealed::Home;
 
 /// Held by the homes of guards whose object must go back to the thread that took it, to make
 /// them not `Send` (the compiler names this type when such a guard is moved to a thread).
+#[cfg(feature = "std")]
 pub(crate) struct ObjectGoesBackToItsThread(#[allow(dead_code)] *const ());
 
 /// The marker field of those homes.
+#[cfg(feature = "std")]
 pub(crate) type StaysOnItsThread = PhantomData<ObjectGoesBackToItsThread>;
 
 /// A pool kind: what a [`Pooled`] guard of that kind holds to give its object back. Sealed:
@@ -187,7 +208,7 @@ impl<'a, T, K: GuardKind<'a, T>> Pooled<'a, T, K> {
         let this = ManuallyDrop::new(this);
         // SAFETY: `this` is never used or dropped again, so the home is moved out once (and
         // dropped at the end of this function: the `Arc` of an owned guard).
-        let home = unsafe { std::ptr::read(&this.home) };
+        let home = unsafe { core::ptr::read(&this.home) };
         // SAFETY: the guard owns the loan and `ManuallyDrop` keeps its `Drop` from handing it
         // back a second time.
         unsafe { home.detach(this.slot) }

@@ -36,40 +36,67 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+// Without `std` (and `alloc`), what is left needs neither a heap nor threads: `Reset`, the
+// errors, the statistics, the guard and `StaticPool`. The modules below `std` are the pools
+// that need a heap, thread-locals or locks.
+#[cfg(feature = "std")]
 mod anchored;
+#[cfg(feature = "std")]
 mod builder;
+#[cfg(feature = "std")]
 mod config;
 mod error;
 mod guard;
+#[cfg(feature = "std")]
 mod per_thread;
 mod pool;
+#[cfg(feature = "std")]
 pub mod registry;
 mod reset;
 #[cfg(feature = "sanitizer")]
 pub mod sanitizer;
+#[cfg(feature = "std")]
 mod slab;
+/// Without the slab, its one module of raw slot access: `StaticPool` keeps its objects in
+/// slots too.
+#[cfg(not(feature = "std"))]
+mod slab {
+    mod slot;
+    pub(crate) use slot::{Gone, Owner, Slot};
+}
 mod stats;
 mod sync;
 
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "std")]
 pub use builder::{
     FactorySource, PoolBuilder, PoolKind, ResetSource, RetainIf, UseDefault, UseReset, WithFactory,
     WithReset,
 };
+#[cfg(feature = "std")]
 pub use config::Growth;
 // For the code `#[pooled]` generates (through `fastalloc::__private`); not public API.
+#[cfg(feature = "std")]
 #[doc(hidden)]
 pub use config::max_objects;
 pub use error::{BuildError, PoolError};
-pub use guard::{kind, GuardKind, LocalPooled, OwnedPooled, Pooled, SharedPooled};
+pub use guard::{kind, GuardKind, Pooled, StaticPooled};
 #[cfg(feature = "async")]
 pub use guard::{AsyncPooled, OwnedAsyncPooled};
+#[cfg(feature = "std")]
+pub use guard::{LocalPooled, OwnedPooled, SharedPooled};
 #[cfg(feature = "async")]
 pub use pool::AsyncPool;
+pub use pool::StaticPool;
+#[cfg(feature = "std")]
 pub use pool::{FixedPool, GrowingPool, ThreadLocalPool, ThreadSafePool};
 pub use reset::{Capacity, Reset};
 pub use stats::PoolStats;
@@ -78,8 +105,10 @@ pub use stats::PoolStats;
 pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
+    pub use crate::{BuildError, PoolError, PoolStats, Pooled, Reset, StaticPool, StaticPooled};
+    #[cfg(feature = "std")]
     pub use crate::{
-        BuildError, FixedPool, GrowingPool, Growth, LocalPooled, OwnedPooled, PoolError, PoolStats,
-        Pooled, Reset, SharedPooled, ThreadLocalPool, ThreadSafePool,
+        FixedPool, GrowingPool, Growth, LocalPooled, OwnedPooled, SharedPooled, ThreadLocalPool,
+        ThreadSafePool,
     };
 }

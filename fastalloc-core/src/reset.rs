@@ -1,6 +1,15 @@
 //! The [`Reset`] trait: how a pooled object goes back to its fresh state.
 
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, LinkedList, VecDeque};
+#[cfg(feature = "alloc")]
+use alloc::{
+    boxed::Box,
+    collections::{BTreeMap, BTreeSet, BinaryHeap, LinkedList, VecDeque},
+    string::String,
+    vec::Vec,
+};
+#[cfg(feature = "std")]
+use std::collections::{HashMap, HashSet};
+#[cfg(feature = "std")]
 use std::hash::BuildHasher;
 
 /// Puts an object back into its "fresh" state, keeping whatever memory it has allocated.
@@ -98,6 +107,7 @@ pub trait Capacity {
     fn capacity(&self) -> usize;
 }
 
+#[cfg(feature = "alloc")]
 macro_rules! capacity_of {
     ($({$($gen:tt)*} $ty:ty),* $(,)?) => {
         $(
@@ -111,17 +121,23 @@ macro_rules! capacity_of {
     };
 }
 
+#[cfg(feature = "alloc")]
 capacity_of! {
     {} String,
     {T} Vec<T>,
     {T} VecDeque<T>,
     {T} BinaryHeap<T>,
+}
+
+#[cfg(feature = "std")]
+capacity_of! {
     {K, V, S} HashMap<K, V, S>,
     {T, S} HashSet<T, S>,
     {} std::ffi::OsString,
     {} std::path::PathBuf,
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Capacity + ?Sized> Capacity for Box<T> {
     #[inline]
     fn capacity(&self) -> usize {
@@ -164,6 +180,7 @@ impl Reset for () {
     fn reset(&mut self) {}
 }
 
+#[cfg(feature = "alloc")]
 macro_rules! reset_by_clear {
     ($({$($gen:tt)*} $ty:ty),* $(,)?) => {
         $(
@@ -177,6 +194,7 @@ macro_rules! reset_by_clear {
     };
 }
 
+#[cfg(feature = "alloc")]
 reset_by_clear! {
     {} String,
     {T} Vec<T>,
@@ -185,6 +203,10 @@ reset_by_clear! {
     {T} BinaryHeap<T>,
     {K, V} BTreeMap<K, V>,
     {T} BTreeSet<T>,
+}
+
+#[cfg(feature = "std")]
+reset_by_clear! {
     {K, V, S: BuildHasher} HashMap<K, V, S>,
     {T, S: BuildHasher} HashSet<T, S>,
     {} std::ffi::OsString,
@@ -198,6 +220,7 @@ impl<T> Reset for Option<T> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Reset + ?Sized> Reset for Box<T> {
     #[inline]
     fn reset(&mut self) {
@@ -236,7 +259,7 @@ impl<T: Reset, const N: usize> Reset for [T; N] {
     }
 }
 
-impl<T: Reset> Reset for std::cell::Cell<T>
+impl<T: Reset> Reset for core::cell::Cell<T>
 where
     T: Copy,
 {
@@ -251,7 +274,7 @@ where
     }
 }
 
-impl<T: Reset + ?Sized> Reset for std::cell::RefCell<T> {
+impl<T: Reset + ?Sized> Reset for core::cell::RefCell<T> {
     #[inline]
     fn reset(&mut self) {
         self.get_mut().reset();
@@ -265,6 +288,7 @@ impl<T: Reset + ?Sized> Reset for std::cell::RefCell<T> {
 }
 
 #[allow(clippy::disallowed_types)] // the user's `std` mutex, not one of the runtime's
+#[cfg(feature = "std")]
 impl<T: Reset + ?Sized> Reset for std::sync::Mutex<T> {
     /// Resets the value inside; a poisoned mutex is reset too and stays usable.
     #[inline]
@@ -285,6 +309,7 @@ impl<T: Reset + ?Sized> Reset for std::sync::Mutex<T> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<T: Reset + ?Sized> Reset for std::sync::RwLock<T> {
     #[inline]
     fn reset(&mut self) {
@@ -304,12 +329,12 @@ impl<T: Reset + ?Sized> Reset for std::sync::RwLock<T> {
     }
 }
 
-impl<T: ?Sized> Reset for std::marker::PhantomData<T> {
+impl<T: ?Sized> Reset for core::marker::PhantomData<T> {
     #[inline]
     fn reset(&mut self) {}
 }
 
-impl<T: Reset> Reset for std::num::Wrapping<T> {
+impl<T: Reset> Reset for core::num::Wrapping<T> {
     #[inline]
     fn reset(&mut self) {
         self.0.reset();
@@ -321,10 +346,10 @@ impl<T: Reset> Reset for std::num::Wrapping<T> {
     }
 }
 
-impl Reset for std::time::Duration {
+impl Reset for core::time::Duration {
     #[inline]
     fn reset(&mut self) {
-        *self = std::time::Duration::ZERO;
+        *self = core::time::Duration::ZERO;
     }
 }
 
@@ -372,7 +397,7 @@ reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9);
 reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9, K.10);
 reset_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9, K.10, L.11);
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, feature = "std", not(loom)))]
 #[allow(clippy::many_single_char_names)]
 mod tests {
     use super::Reset;

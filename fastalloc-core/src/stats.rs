@@ -1,8 +1,10 @@
 //! Statistics: cheap counters kept by every pool and the [`PoolStats`] snapshot they produce.
 
-use std::cell::Cell;
-use std::fmt;
+#[cfg(feature = "std")]
+use core::cell::Cell;
+use core::fmt::{self, Write as _};
 
+#[cfg(feature = "std")]
 use crate::sync::{AtomicU64, Ordering};
 
 /// A snapshot of a pool's counters, taken by `stats()`.
@@ -83,6 +85,7 @@ impl PoolStats {
     /// where `stats()` runs (another thread's part, or a pool read by the registry): every
     /// object built and not gone is idle or in use. Saturating, as the counters may have been
     /// read while their owner updated them.
+    #[cfg(feature = "std")]
     pub(crate) fn derive_idle(&mut self) {
         self.idle = self
             .created
@@ -93,26 +96,31 @@ impl PoolStats {
 
 impl fmt::Display for PoolStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: [(&str, String); 15] = [
-            ("capacity", self.capacity.to_string()),
-            ("in use", self.in_use.to_string()),
-            ("idle", self.idle.to_string()),
-            ("peak in use", self.peak_in_use.to_string()),
-            ("allocations", self.allocations.to_string()),
-            ("releases", self.releases.to_string()),
-            ("created", self.created.to_string()),
-            (
-                "reused",
-                format!("{} ({:.1}%)", self.reused, self.reuse_ratio() * 100.0),
-            ),
-            ("growths", self.growths.to_string()),
-            ("exhausted", self.exhausted.to_string()),
-            ("detached", self.detached.to_string()),
-            ("discarded", self.discarded.to_string()),
-            ("trimmed", self.trimmed.to_string()),
-            ("waiting", self.waiting.to_string()),
-            ("waits", self.waits.to_string()),
+        // Each value is formatted into a buffer on the stack first (no heap: `StaticPool`'s
+        // statistics print on targets without one), to find the column's width.
+        let mut rows: [(&str, Text); 15] = [
+            ("capacity", Text::of(self.capacity)),
+            ("in use", Text::of(self.in_use)),
+            ("idle", Text::of(self.idle)),
+            ("peak in use", Text::of(self.peak_in_use)),
+            ("allocations", Text::of(self.allocations)),
+            ("releases", Text::of(self.releases)),
+            ("created", Text::of(self.created)),
+            ("reused", Text::default()),
+            ("growths", Text::of(self.growths)),
+            ("exhausted", Text::of(self.exhausted)),
+            ("detached", Text::of(self.detached)),
+            ("discarded", Text::of(self.discarded)),
+            ("trimmed", Text::of(self.trimmed)),
+            ("waiting", Text::of(self.waiting)),
+            ("waits", Text::of(self.waits)),
         ];
+        let _ = write!(
+            rows[7].1,
+            "{} ({:.1}%)",
+            self.reused,
+            self.reuse_ratio() * 100.0
+        );
         // The waiting counters only mean something for pools that let callers wait.
         let shown = if self.waiting == 0 && self.waits == 0 {
             13
@@ -120,12 +128,52 @@ impl fmt::Display for PoolStats {
             rows.len()
         };
         let rows = &rows[..shown];
-        let width = rows.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
-        writeln!(f, "+-------------+-{}-+", "-".repeat(width))?;
+        let width = rows.iter().map(|(_, v)| v.len).max().unwrap_or(0);
+        writeln!(f, "+-------------+-{:-<width$}-+", "")?;
         for (name, value) in rows {
-            writeln!(f, "| {name:<11} | {value:>width$} |")?;
+            writeln!(f, "| {name:<11} | {:>width$} |", value.as_str())?;
         }
-        write!(f, "+-------------+-{}-+", "-".repeat(width))
+        write!(f, "+-------------+-{:-<width$}-+", "")
+    }
+}
+
+/// A value of the statistics table, formatted on the stack. 48 bytes hold any `u64` with its
+/// percentage (`18446744073709551615 (100.0%)` is 29).
+struct Text {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Self {
+            bytes: [0; 48],
+            len: 0,
+        }
+    }
+}
+
+impl Text {
+    fn of(value: impl fmt::Display) -> Self {
+        let mut text = Self::default();
+        let _ = write!(text, "{value}");
+        text
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `str`s are written (`write_str`), and a value that did not fit was not
+        // written at all.
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -135,6 +183,7 @@ impl fmt::Display for PoolStats {
 /// caches); [`OwnedCounter`] where they read it without one, for `stats()` or the registry (a
 /// relaxed load and store, never a read-modify-write, so it costs what a plain increment
 /// costs).
+#[cfg(feature = "std")]
 pub(crate) trait Counter: Default {
     fn get(&self) -> u64;
     fn set(&self, value: u64);
@@ -145,6 +194,7 @@ pub(crate) trait Counter: Default {
     }
 }
 
+#[cfg(feature = "std")]
 impl Counter for Cell<u64> {
     #[inline]
     fn get(&self) -> u64 {
@@ -158,9 +208,11 @@ impl Counter for Cell<u64> {
 }
 
 /// A counter written by one thread and read by any.
+#[cfg(feature = "std")]
 #[derive(Debug, Default)]
 pub(crate) struct OwnedCounter(AtomicU64);
 
+#[cfg(feature = "std")]
 impl Counter for OwnedCounter {
     #[inline]
     fn get(&self) -> u64 {
@@ -174,6 +226,7 @@ impl Counter for OwnedCounter {
 }
 
 /// The counters of one single-threaded pool, or of one thread's part of a pool.
+#[cfg(feature = "std")]
 #[derive(Debug, Default)]
 pub(crate) struct Counters<C> {
     pub(crate) allocations: C,
@@ -191,6 +244,7 @@ pub(crate) struct Counters<C> {
     pub(crate) peak_in_use: C,
 }
 
+#[cfg(feature = "std")]
 impl<C: Counter> Counters<C> {
     /// Objects lent and not yet returned. Derived rather than counted, so that a round trip
     /// writes two counters, not four. Wrapping: a thread-safe pool's per-thread counters go
@@ -256,7 +310,7 @@ impl<C: Counter> Counters<C> {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, feature = "std", not(loom)))]
 mod tests {
     use super::*;
 

@@ -1,6 +1,7 @@
 //! The smaller parts of the public API: every error message, `Debug`/`Display`/`AsRef` of the
 //! guards and builders, the size accessors of every pool, and a `Drop` that panics during
 //! `close()`.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(clippy::ref_as_ptr)]
 

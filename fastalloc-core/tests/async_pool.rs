@@ -1,5 +1,6 @@
 //! `AsyncPool`: waiting, FIFO order, cancellation at every poll point, close while waiting,
 //! owned guards across `.await` and `tokio::spawn`, and a second executor.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![cfg(feature = "async")]
 #![allow(clippy::cast_possible_truncation)]

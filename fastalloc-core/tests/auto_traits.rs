@@ -1,4 +1,5 @@
 //! Which types are `Send` and `Sync`, checked at compile time.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(
     clippy::borrow_as_ptr,

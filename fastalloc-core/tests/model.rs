@@ -15,6 +15,7 @@
 //! * `capacity`, `in_use`, `idle`, `available`, `is_closed` and every `PoolStats` counter match
 //!   the model, and the objects alive are exactly the idle, lent and detached ones;
 //! * dropping the pool drops every object that was built and not detached, exactly once.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 
 mod support;

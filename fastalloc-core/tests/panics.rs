@@ -3,6 +3,7 @@
 //! After a panic the pool must be consistent: no slot lost, nothing handed out or dropped
 //! twice, the panic passed on to the caller, and a panicking reset's object dropped and counted
 //! as discarded.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(
     clippy::borrow_as_ptr,

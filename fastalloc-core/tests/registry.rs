@@ -4,6 +4,7 @@
 //!
 //! The registry is one per process and the tests of this file run in parallel, so each test
 //! names its pools after itself and looks only for those.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 
 use std::sync::atomic::{AtomicUsize, Ordering};

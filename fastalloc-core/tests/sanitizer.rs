@@ -1,5 +1,6 @@
 //! The pool sanitizer (feature `sanitizer`): reports of objects still lent at `close()` and of
 //! leaked guards at drop, with the places that allocated them.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![cfg(feature = "sanitizer")]
 

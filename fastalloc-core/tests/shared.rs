@@ -1,4 +1,5 @@
 //! `ThreadSafePool` and `ThreadLocalPool`: sharing, per-thread caches, owned guards, thread exit.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(
     clippy::borrow_as_ptr,

@@ -1,6 +1,7 @@
 //! Many threads hammering one pool with random allocate / release / detach. Each object carries
 //! a flag that its holder sets on allocate and clears on release, so an object lent to two
 //! guards at once is caught at once; drop counters prove every object is dropped exactly once.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(
     clippy::borrow_as_ptr,

@@ -5,6 +5,7 @@
 //! binary started again with `FASTALLOC_CHILD` naming the case), and the parent checks that the
 //! child exited normally and printed what it should. A case that aborts shows up as a failed
 //! parent test with the child's stderr, not as a dead test binary.
+#![cfg(feature = "std")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(clippy::missing_panics_doc)]
 

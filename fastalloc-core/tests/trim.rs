@@ -1,5 +1,6 @@
 //! Memory that comes back (issue 13): refused objects (`Reset::reusable`, `retain_if`), `trim`,
 //! `trim_unused` and chunks given back, on every pool kind, with every object's drop counted.
+#![cfg(feature = "std")]
 #![allow(missing_docs)]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 

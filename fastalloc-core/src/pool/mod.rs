@@ -1,23 +1,36 @@
-//! The pool types. Each file holds one: [`FixedPool`], [`GrowingPool`], [`ThreadSafePool`],
-//! [`ThreadLocalPool`]; `local.rs` holds the single-threaded engine the first two and each
-//! thread of the last one share.
+//! The pool types. Each file holds one: `FixedPool`, `GrowingPool`, `ThreadSafePool`,
+//! `ThreadLocalPool`, `AsyncPool`, [`StaticPool`]; `local.rs` holds the single-threaded engine
+//! the first two and each thread of `ThreadLocalPool` share. Only `StaticPool` is there
+//! without `std`.
 
 #[cfg(feature = "async")]
 pub(crate) mod async_pool;
+#[cfg(feature = "std")]
 pub(crate) mod fixed;
+#[cfg(feature = "std")]
 pub(crate) mod growing;
+#[cfg(feature = "std")]
 pub(crate) mod local;
+pub(crate) mod static_pool;
+#[cfg(feature = "std")]
 pub(crate) mod thread_local;
+#[cfg(feature = "std")]
 pub(crate) mod thread_safe;
 
 #[cfg(feature = "async")]
 pub use async_pool::AsyncPool;
+#[cfg(feature = "std")]
 pub use fixed::FixedPool;
+#[cfg(feature = "std")]
 pub use growing::GrowingPool;
+pub use static_pool::StaticPool;
+#[cfg(feature = "std")]
 pub use thread_local::ThreadLocalPool;
+#[cfg(feature = "std")]
 pub use thread_safe::ThreadSafePool;
 
 /// The methods `FixedPool` and `GrowingPool` share: both wrap a `LocalCore` in `self.core`.
+#[cfg(feature = "std")]
 macro_rules! single_thread_pool_methods {
     () => {
         /// Lends an object: the most recently returned idle one if any (LIFO, so it is still in
@@ -140,4 +153,5 @@ macro_rules! single_thread_pool_methods {
     };
 }
 
+#[cfg(feature = "std")]
 pub(crate) use single_thread_pool_methods;

@@ -15,7 +15,7 @@
 //! objects a panicking `Drop` kept `discard_all` from reaching), so no slot is lost and no
 //! object is dropped twice.
 
-use std::ptr::NonNull;
+use core::ptr::NonNull;
 
 /// One slot of a slab: where its object lives and the slot's number. Copied around while the
 /// object is lent (in guards and thread caches), so that the slab gets the number back without
@@ -60,7 +60,7 @@ impl<T> Slot<T> {
     /// The object's address (for the sanitizer's records and tests; never dereferenced
     /// outside this module).
     #[inline]
-    #[cfg(any(all(test, not(loom)), feature = "sanitizer"))]
+    #[cfg(any(all(test, feature = "std", not(loom)), feature = "sanitizer"))]
     pub(crate) fn addr(self) -> *mut T {
         self.ptr.as_ptr()
     }
@@ -103,7 +103,7 @@ impl<T> Slot<T> {
 
         let vacate = Vacate(owner, self);
         let value = owner.build();
-        std::mem::forget(vacate);
+        core::mem::forget(vacate);
         // SAFETY: the slot is empty and owned by the caller (it was taken from the slab's
         // vacant or fresh slots, or is being preallocated), so nothing else reaches it.
         unsafe { self.ptr.as_ptr().write(value) };
@@ -127,6 +127,7 @@ impl<T> Slot<T> {
     ///
     /// This slot holds a constructed object that nothing refers to; `to` is another slot of
     /// the same slab, empty and owned by the caller.
+    #[cfg(feature = "std")]
     pub(crate) unsafe fn move_to(self, to: Slot<T>) {
         debug_assert_ne!(self.index, to.index);
         // SAFETY: guaranteed by the caller: the source holds an object nobody refers to and
@@ -186,6 +187,7 @@ pub(crate) enum Gone {
     /// The pool dropped the object instead of keeping it (refused, closed).
     Discarded,
     /// `trim` or `trim_unused` dropped the idle object.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     Trimmed,
 }
 
@@ -197,6 +199,7 @@ pub(crate) trait Owner<T> {
     /// `gone` says.
     fn vacate(&self, slot: Slot<T>, gone: Gone);
     /// Takes back idle objects that `discard_all` did not reach.
+    #[cfg(feature = "std")]
     fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>);
 }
 
@@ -207,6 +210,7 @@ pub(crate) trait Owner<T> {
 /// # Safety
 ///
 /// Every slot holds a constructed object that nothing refers to and that is listed nowhere.
+#[cfg(feature = "std")]
 pub(crate) unsafe fn discard_all<T, O: Owner<T> + ?Sized>(
     owner: &O,
     slots: Vec<Slot<T>>,

@@ -1,10 +1,8 @@
 //! The loom versions of the primitives in `native.rs`, with the same names and signatures
 //! (except that nothing here is `const`: loom's objects belong to one model run).
 
-#[cfg(feature = "async")]
-pub(crate) use loom::sync::atomic::AtomicUsize;
 pub(crate) use loom::sync::atomic::{
-    fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering,
+    fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
 pub(crate) use loom::thread::LocalKey;
 

@@ -24,6 +24,7 @@ pub(crate) struct UnsafeCell<T>(
     #[cfg(loom)] loom::cell::UnsafeCell<T>,
 );
 
+#[allow(dead_code)] // only the `std` pools use it
 impl<T> UnsafeCell<T> {
     pub(crate) fn new(value: T) -> Self {
         #[cfg(not(loom))]
@@ -43,5 +44,7 @@ impl<T> UnsafeCell<T> {
     }
 }
 
+#[cfg(feature = "std")]
 mod biased;
+#[cfg(feature = "std")]
 pub(crate) use biased::{BiasedLock, Request};

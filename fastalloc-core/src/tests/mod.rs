@@ -5,6 +5,8 @@
 #[cfg(loom)]
 mod loom_biased;
 #[cfg(loom)]
+mod loom_static;
+#[cfg(loom)]
 mod loom_thread_local;
 #[cfg(loom)]
 mod loom_thread_safe;
