@@ -562,12 +562,12 @@ fn heapless_pool_impl(
 ) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
-    let Settings { items, calls: _ } = settings(args, ident, krate);
     let capacity = args
         .capacity
         .as_ref()
         .expect("`valid.rs` reports a missing `capacity`");
-    // A literal as it is; any other expression in braces, as a const argument must be.
+    // A literal as it is (`valid.rs` checked it); any other expression in braces, as a const
+    // argument must be. (The upper limit depends on the target: `StaticPool` checks it.)
     let n = if capacity.literal.is_some() {
         capacity.expr.to_token_stream()
     } else {
@@ -605,7 +605,7 @@ fn heapless_pool_impl(
             quote!(<#pool_ty>::with_hooks(#factory_var, #reset_var))
         }
         // `static_pool` is `StaticPool::with_factory` with its `Reset` bound spelt
-        // `ResetForPool`, whose message talks about `#[pooled]`. An unmet bound is reported
+        // `ResetForStaticPool`, whose message talks about `#[pooled]`. An unmet bound is reported
         // at the type argument naming the type, which gets the span of `manual_reset` (which
         // promised the impl), of the type (which derives it), or of the attribute.
         reset => {
@@ -614,7 +614,8 @@ fn heapless_pool_impl(
                 _ if derives_reset => ident.span(),
                 _ => Span::call_site(),
             };
-            let ty = Ident::new(&ident.to_string(), span);
+            let mut ty = ident.clone();
+            ty.set_span(span);
             quote!(#krate::__private::static_pool::<#ty, #n>(#factory_var))
         }
     };
@@ -628,6 +629,25 @@ fn heapless_pool_impl(
         });
         quote!(.retain_if(#retain_var))
     });
+    let mut items = Vec::new();
+    let mut init = quote!(#constructor #retain_call);
+    if capacity.literal.is_none() {
+        // A constant expression is checked by the initializer, which never builds a pool of
+        // zero objects: `StaticPool`'s own check of `N` would then fail too, pointing into
+        // `fastalloc` rather than at the capacity. (The `const` item gives a value of another
+        // type one error at the expression.)
+        let capacity_name = Ident::new("__FASTALLOC_CAPACITY", Span::call_site());
+        items.push(size_const(&capacity_name, capacity, ident));
+        let message = "`capacity` in `#[pooled]` must be at least 1: a pool of zero objects can \
+                       never hand one out";
+        init = quote_spanned! {capacity.expr.span()=>
+            if #capacity_name > 0 {
+                #init
+            } else {
+                ::core::panic!(#message)
+            }
+        };
+    }
     let doc = pool_doc(args, ident);
     quote! {
         #[automatically_derived]
@@ -637,7 +657,7 @@ fn heapless_pool_impl(
             #vis fn pool() -> &'static #pool_ty {
                 #(#items)*
                 #(#functions)*
-                static __FASTALLOC_POOL: #pool_ty = #constructor #retain_call;
+                static __FASTALLOC_POOL: #pool_ty = #init;
                 &__FASTALLOC_POOL
             }
         }
@@ -1072,14 +1092,14 @@ mod tests {
         );
         assert!(
             out.contains(
-                "= < my :: pools :: __private :: StaticPool < Frame , { Frame :: SLOTS * 2 } > > :: with_hooks (__fastalloc_factory , __fastalloc_reset) . retain_if (__fastalloc_retain) ;"
+                "{ < my :: pools :: __private :: StaticPool < Frame , { Frame :: SLOTS * 2 } > > :: with_hooks (__fastalloc_factory , __fastalloc_reset) . retain_if (__fastalloc_retain) } else { :: core :: panic !"
             ),
             "{out}"
         );
         assert!(out.contains("= Frame :: make ;"), "{out}");
         assert!(out.contains("= Frame :: small ;"), "{out}");
         assert!(
-            out.contains("const _ : () = :: core :: assert ! (__FASTALLOC_CAPACITY > 0"),
+            out.contains("= if __FASTALLOC_CAPACITY > 0 { < my :: pools"),
             "{out}"
         );
         assert!(

@@ -46,7 +46,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use fastalloc_core::*;
-    // Also in the glob above; named to show where the `const` checks of `#[pooled]` find it.
+    // Also in the glob above; named to show where the `const` checks of `#[pooled]` find it
+    // (not those of `heapless`: `StaticPool` checks its own `N`).
+    #[cfg(feature = "std")]
     pub use fastalloc_core::max_objects;
     // Also in the glob above; named to show where `#[reset(max_capacity = N)]` finds it. It is
     // called as is: its own `on_unimplemented` message is written for that attribute.
