@@ -72,7 +72,7 @@ macro_rules! const_unless_loom {
 /// [`StaticPooled`](crate::StaticPooled), may be dropped on another thread than the one that
 /// took it.
 ///
-/// Bookkeeping: 4 bytes per object (a link) and 15 words. `N` must be at least 1, and the
+/// Bookkeeping: 4 bytes per object (a link) and 16 words. `N` must be at least 1, and the
 /// head word must keep at least 12 bits of tag beside two indices: `N` up to 1,023 on 32-bit
 /// targets, 67 million on 64-bit ones. Both are checked when the pool is built (a `static`
 /// that breaks them does not compile).
@@ -85,10 +85,10 @@ macro_rules! const_unless_loom {
 /// ```
 /// use fastalloc_core::{PoolError, StaticPool};
 ///
-/// #[derive(Default)]
+/// #[derive(Debug, Default)]
 /// struct Packet {
 ///     len: usize,
-///     bytes: [u8; 256],
+///     bytes: [u8; 32],
 /// }
 ///
 /// impl fastalloc_core::Reset for Packet {
@@ -125,6 +125,7 @@ pub struct StaticPool<T, const N: usize> {
     exhausted: AtomicUsize,
     detached: AtomicUsize,
     discarded: AtomicUsize,
+    trimmed: AtomicUsize,
     /// Pops that were not allocations (`close` taking the whole list).
     drained: AtomicUsize,
     closed: AtomicBool,
@@ -261,6 +262,7 @@ impl<T, const N: usize> StaticPool<T, N> {
                 exhausted: AtomicUsize::new(0),
                 detached: AtomicUsize::new(0),
                 discarded: AtomicUsize::new(0),
+                trimmed: AtomicUsize::new(0),
                 drained: AtomicUsize::new(0),
                 closed: AtomicBool::new(false),
                 factory,
@@ -321,7 +323,34 @@ impl<T, const N: usize> StaticPool<T, N> {
     /// on (they are dropped with the pool, if it is ever dropped).
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
-        self.discard_idle();
+        self.discard_idle(0, Gone::Discarded);
+    }
+
+    /// Drops idle objects until at most `keep_idle` are idle, and returns how many it dropped
+    /// (counted in `stats().trimmed`); their slots are filled by the factory when next needed.
+    /// It keeps the most recently used ones. For objects that hold resources of their own (a
+    /// file, a buffer on a heap): the pool's own memory is inline and stays.
+    ///
+    /// Exact when no other thread uses the pool meanwhile; objects released while it runs
+    /// stay idle. A `Drop` that panics stops the trim: the objects not reached stay idle, and
+    /// the panic goes on.
+    pub fn trim(&self, keep_idle: usize) -> usize {
+        self.discard_idle(keep_idle, Gone::Trimmed)
+    }
+
+    /// Objects lent and not yet returned.
+    pub fn in_use(&self) -> usize {
+        self.stats().in_use
+    }
+
+    /// Constructed objects waiting to be lent.
+    pub fn idle(&self) -> usize {
+        self.stats().idle
+    }
+
+    /// How many more allocations succeed before the pool reports exhaustion: `N - in_use()`.
+    pub fn available(&self) -> usize {
+        N - self.in_use()
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -368,7 +397,7 @@ impl<T, const N: usize> StaticPool<T, N> {
             discarded: self.discarded.load(Ordering::Relaxed) as u64,
             ..PoolStats::default()
         };
-        stats.trimmed = 0;
+        stats.trimmed = self.trimmed.load(Ordering::Relaxed) as u64;
         stats
     }
 
@@ -472,15 +501,16 @@ impl<T, const N: usize> StaticPool<T, N> {
         (self.reusable)(object) && self.retain_if.is_none_or(|keep| keep(object))
     }
 
-    /// Takes the whole free list at once and drops every idle object on it, pushing the
-    /// slots back vacant.
-    fn discard_idle(&self) {
+    /// Takes the whole free list at once, drops every idle object on it past the first
+    /// `keep_idle` (counted as `gone`), and pushes every slot back: the kept ones idle, the
+    /// others vacant. Returns how many it dropped.
+    fn discard_idle(&self, keep_idle: usize, gone: Gone) -> usize {
         let layout = Self::LAYOUT;
         let mut head = self.head.load(Ordering::Acquire);
         let top = loop {
             let top = head & Self::INDEX_MASK;
             if top == Self::NONE {
-                return;
+                return 0;
             }
             let tag = (head >> layout.tag_shift).wrapping_add(1);
             match self.head.compare_exchange(
@@ -504,19 +534,26 @@ impl<T, const N: usize> StaticPool<T, N> {
             pool: self,
             next: top,
         };
+        let (mut kept, mut dropped) = (0, 0);
         while rest.next != Self::NONE {
             let index = rest.next;
             let link = self.links[index].load(Ordering::Relaxed);
             rest.next = (link & !VACANT) as usize;
-            if link & VACANT == 0 {
+            let idle = link & VACANT == 0;
+            if idle && kept < keep_idle {
+                kept += 1;
+                self.push(index, true);
+            } else if idle {
+                dropped += 1;
                 // SAFETY: an idle slot holds an object that nothing refers to, and it is
-                // listed nowhere now (taken off the list above, its link read). `discard`
+                // listed nowhere now (taken off the list above, its link read). `discard_as`
                 // pushes it back vacant, also if the `Drop` panics.
-                unsafe { self.slot(index).discard(self) };
+                unsafe { self.slot(index).discard_as(self, gone) };
             } else {
                 self.push(index, false);
             }
         }
+        dropped
     }
 }
 
@@ -559,8 +596,11 @@ impl<T, const N: usize> Owner<T> for StaticPool<T, N> {
             Gone::Unbuilt => {
                 self.unbuilt.fetch_add(1, Ordering::Relaxed);
             }
-            Gone::Discarded | Gone::Trimmed => {
+            Gone::Discarded => {
                 self.discarded.fetch_add(1, Ordering::Relaxed);
+            }
+            Gone::Trimmed => {
+                self.trimmed.fetch_add(1, Ordering::Relaxed);
             }
         }
         self.vacant.fetch_add(1, Ordering::Relaxed);
@@ -640,7 +680,7 @@ impl<T, const N: usize> Home<T> for &StaticPool<T, N> {
 impl<T, const N: usize> Drop for StaticPool<T, N> {
     fn drop(&mut self) {
         // No guard can be alive (they borrow the pool): every object is on the free list.
-        self.discard_idle();
+        self.discard_idle(0, Gone::Discarded);
     }
 }
 
