@@ -21,20 +21,15 @@
 //! allocator. `trim` and `trim_unused` give idle objects, and the chunks a pool grew by, back.
 //!
 //! Without the `std` feature the crate is `#![no_std]`: [`Reset`], the errors, [`PoolStats`],
-//! the guard and [`StaticPool`] remain (and `Reset` for the `alloc` collections with `alloc`).
+//! the guard and [`StaticPool`] remain. With `alloc` (a heap, no `std`) so do [`FixedPool`],
+//! [`GrowingPool`], the builder, [`Growth`] and `Reset` for the `alloc` collections; the
+//! thread-aware pools, the registry (a named pool then only keeps its name) and the sanitizer
+//! need `std`. Without `std` no panic can be caught: a reset that panics still has its object
+//! dropped and its slot freed, by a drop guard as the panic unwinds, but if that object's
+//! `Drop` panics as well the program aborts (with `std` that second panic propagates).
 //!
 //! A pool named with the builder's [`name`](PoolBuilder::name) is listed in the [`registry`]
 //! while it lives, so that one [`registry::snapshot`] shows every named pool's statistics.
-//!
-//! # Without `std`
-//!
-//! With `default-features = false` the crate is `#![no_std]`. The feature `alloc` (a heap,
-//! no `std`) keeps [`FixedPool`], [`GrowingPool`], their [`Pooled`] guard, the builder and
-//! [`Growth`]; the thread-aware pools, the registry (a named pool only keeps its name) and the
-//! sanitizer need `std`. Without `std` a panic cannot be caught: a reset that panics still
-//! has its object dropped and its slot freed, by a drop guard as the panic unwinds, but if
-//! that object's `Drop` panics too the program aborts (with `std` that panic propagates).
-//! With neither feature, [`StaticPool`] holds its objects inline, without a heap.
 //!
 //! # Examples
 //!

@@ -225,7 +225,6 @@ pub(crate) enum Gone {
     /// The pool dropped the object instead of keeping it (refused, closed).
     Discarded,
     /// `trim` or `trim_unused` dropped the idle object.
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     Trimmed,
 }
 
