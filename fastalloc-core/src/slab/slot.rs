@@ -236,17 +236,8 @@ pub(crate) trait Owner<T> {
     /// `gone` says.
     fn vacate(&self, slot: Slot<T>, gone: Gone);
     /// Takes back idle objects that `discard_all` did not reach.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "alloc")]
     fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>);
-    /// Without `std` (but with `alloc`), a default for `StaticPool`, which implements
-    /// `requeue` only with `std` and never discards in batches; `LocalCore` overrides it.
-    // TODO: once `pool/static_pool.rs` implements `requeue` with `alloc` (not only `std`),
-    // this default can go and the method above be `#[cfg(feature = "alloc")]`.
-    #[cfg(all(feature = "alloc", not(feature = "std")))]
-    fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>) {
-        let _ = rest;
-        unreachable!("only `discard_all` requeues, and `StaticPool` never calls it");
-    }
 }
 
 /// Discards every object in `slots` (idle ones, taken off the idle list by the caller),
