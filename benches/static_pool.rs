@@ -1,7 +1,8 @@
 //! `StaticPool` (issue 15) against the `no_std` static pools it replaces: heapless's `pool`
 //! (`box_pool!` and `object_pool!`) and embassy's `atomic-pool`, with the usual baselines, in
 //! one group, `static_64B`. One thread, warm pools, 32 objects of 64 bytes each, every pool a
-//! `static`.
+//! `static`; `StaticPool` both used directly and as made by `#[pooled(capacity = 32,
+//! heapless)]`.
 //!
 //! **The round trip** is the same for every row: take an object, write one field
 //! (`black_box`ed), let it escape through `black_box`, zero that field again, give the object
@@ -20,7 +21,7 @@
 //! alike, `StaticPool` is used directly too (`POOL.allocate()`). Every pool's state is atomics
 //! in memory, which the optimizer cannot keep in registers across round trips anyway.
 //!
-//! On x86_64, heapless's pool needs its `portable-atomic` feature: the head of its free list
+//! On `x86_64`, heapless's pool needs its `portable-atomic` feature: the head of its free list
 //! is a 64-bit pointer and a 64-bit tag, swapped by a 128-bit compare-and-swap (CMPXCHG16B,
 //! found at run time by portable-atomic unless the build enables the `cmpxchg16b` target
 //! feature).
@@ -77,9 +78,21 @@ fn reset_by_hand(object: &mut Obj64) {
 
 static FASTALLOC: StaticPool<Obj64, CAPACITY> = StaticPool::new();
 
+/// The same pool made by `#[pooled(heapless)]` (a `StaticPool` in a `static` inside
+/// `Macro64::pool()`), for a wrapper with `Obj64`'s layout and reset.
+#[fastalloc::pooled(capacity = 32, heapless)]
+#[derive(Debug, Default, fastalloc::Reset)]
+pub struct Macro64(Obj64);
+
 box_pool!(HeaplessBoxes: Obj64);
 object_pool!(HeaplessObjects: Obj64);
-atomic_pool::pool!(AtomicPool: [Obj64; CAPACITY]);
+use atomic::AtomicPool;
+
+mod atomic {
+    // `pool!` computes the bitset's length as `(N + 31) / 32`.
+    #![allow(clippy::manual_div_ceil)]
+    atomic_pool::pool!(pub AtomicPool: [super::Obj64; super::CAPACITY]);
+}
 
 /// Gives heapless's pools their memory blocks, once per process.
 fn manage_heapless_blocks() {
@@ -117,6 +130,14 @@ fn warm_up() {
         .collect();
     assert!(FASTALLOC.allocate().is_err(), "StaticPool holds {CAPACITY}");
     drop(fastalloc);
+    let pooled: Vec<_> = (0..CAPACITY)
+        .map(|_| Macro64::pool().allocate().unwrap())
+        .collect();
+    assert!(
+        Macro64::pool().allocate().is_err(),
+        "#[pooled] holds {CAPACITY}"
+    );
+    drop(pooled);
     let boxes: Vec<_> = (0..CAPACITY)
         .map(|_| HeaplessBoxes.alloc(Obj64::default()).unwrap())
         .collect();
@@ -143,6 +164,11 @@ struct Ctx {
 #[inline(always)]
 fn fastalloc_static_pool(_: &mut Ctx) {
     use_object(&mut FASTALLOC.allocate().unwrap());
+}
+
+#[inline(always)]
+fn fastalloc_pooled_heapless(_: &mut Ctx) {
+    use_object(&mut Macro64::pool().allocate().unwrap().0);
 }
 
 #[inline(always)]
@@ -214,8 +240,9 @@ macro_rules! row {
 }
 
 /// The rows of `static_64B`; the first is the one the others are compared with.
-const ROWS: [Row; 6] = [
+const ROWS: [Row; 7] = [
     row!("fastalloc StaticPool", fastalloc_static_pool),
+    row!("fastalloc #[pooled(heapless)]", fastalloc_pooled_heapless),
     row!("heapless box_pool", heapless_box_pool),
     row!("heapless object_pool", heapless_object_pool),
     row!("atomic-pool Box", atomic_pool_box),
@@ -277,10 +304,10 @@ fn interleaved() {
         slice_ns / 1e6,
         ROWS[0].name
     );
-    println!("{:<28} {:>10} {:>8}", "row", "median", "ratio");
+    println!("{:<32} {:>10} {:>8}", "row", "median", "ratio");
     for (row, median) in ROWS.iter().zip(&medians) {
         println!(
-            "{:<28} {:>7.2} ns {:>7.2}x",
+            "{:<32} {:>7.2} ns {:>7.2}x",
             row.name,
             median,
             median / medians[0]
