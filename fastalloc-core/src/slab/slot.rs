@@ -171,7 +171,7 @@ impl<T> Slot<T> {
     ///
     /// As for [`discard`](Self::discard): the slot holds a constructed object that nothing
     /// else refers to and that is listed nowhere.
-    #[cfg(all(feature = "alloc", not(feature = "std")))]
+    #[cfg(not(feature = "std"))]
     #[inline]
     pub(crate) unsafe fn discard_on_unwind<O: Owner<T> + ?Sized, R>(
         mut self,
