@@ -13,11 +13,15 @@
 //! | [`ThreadLocalPool`] | many, each its own objects | optional | [`LocalPooled`] (`!Send`) | one thread-local read, no atomic read-modify-write |
 //! | [`ThreadSafePool`] | many, shared objects | optional | [`SharedPooled`] or [`OwnedPooled`] (`Send`) | plain loads and stores on the thread's cache, no atomic read-modify-write |
 //! | `AsyncPool` (feature `async`, on by default) | many tasks; `allocate().await` waits, FIFO | optional | `AsyncPooled` / `OwnedAsyncPooled` (`Send`) | a permit (one compare-exchange) plus the thread-safe pool |
+//! | [`StaticPool`] | many (`Sync`, lock-free); no heap, `N` objects inline, a `static` | no | [`StaticPooled`] (`Send`) | one compare-and-swap each way |
 //!
 //! Every pool hands out a guard that dereferences to the object; dropping the guard resets the
 //! object (with [`Reset`] or the builder's `reset_with`) and makes it idle again. Objects are
 //! reused last-in, first-out, a lent object never moves, and a warm pool never calls the
 //! allocator. `trim` and `trim_unused` give idle objects, and the chunks a pool grew by, back.
+//!
+//! Without the `std` feature the crate is `#![no_std]`: [`Reset`], the errors, [`PoolStats`],
+//! the guard and [`StaticPool`] remain (and `Reset` for the `alloc` collections with `alloc`).
 //!
 //! A pool named with the builder's [`name`](PoolBuilder::name) is listed in the [`registry`]
 //! while it lives, so that one [`registry::snapshot`] shows every named pool's statistics.

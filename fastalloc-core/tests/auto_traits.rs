@@ -12,8 +12,8 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use fastalloc_core::{
-    FixedPool, GrowingPool, LocalPooled, OwnedPooled, PoolError, Pooled, SharedPooled,
-    ThreadLocalPool, ThreadSafePool,
+    FixedPool, GrowingPool, LocalPooled, OwnedPooled, PoolError, Pooled, SharedPooled, StaticPool,
+    StaticPooled, ThreadLocalPool, ThreadSafePool,
 };
 
 fn is_send<T: Send>() {}
@@ -48,6 +48,11 @@ fn shared_pools_and_owned_guards_cross_threads() {
     is_sync::<Pooled<'static, Vec<u8>>>();
     is_sync::<LocalPooled<'static, Vec<u8>>>();
     is_sync::<SharedPooled<'static, Vec<u8>>>();
+    // The lock-free inline pool: shared, and its guards may be dropped on any thread.
+    is_send::<StaticPool<Vec<u8>, 4>>();
+    is_sync::<StaticPool<Vec<u8>, 4>>();
+    is_send::<StaticPooled<'static, Vec<u8>, 4>>();
+    is_sync::<StaticPooled<'static, Vec<u8>, 4>>();
 }
 
 #[test]
@@ -69,6 +74,10 @@ fn single_threaded_pools_and_guards_stay_put() {
     <Pooled<'static, Cell<u8>> as NotSync<_>>::check();
     <LocalPooled<'static, Cell<u8>> as NotSync<_>>::check();
     <SharedPooled<'static, Cell<u8>> as NotSync<_>>::check();
+    <StaticPool<Rc<u8>, 4> as NotSync<_>>::check();
+    <StaticPool<Rc<u8>, 4> as NotSend<_>>::check();
+    is_sync::<StaticPool<Cell<u8>, 4>>();
+    <StaticPooled<'static, Cell<u8>, 4> as NotSync<_>>::check();
 }
 
 /// Guards stay small: the object's address and slot number, and the pool part it goes back
@@ -86,6 +95,10 @@ fn guards_are_three_or_four_words() {
     assert_eq!(
         std::mem::size_of::<SharedPooled<'static, [u64; 8]>>(),
         4 * word
+    );
+    assert_eq!(
+        std::mem::size_of::<fastalloc_core::StaticPooled<'static, [u64; 8], 4>>(),
+        3 * word
     );
     // `Result` uses the address's niche: no room for a tag.
     assert_eq!(
@@ -138,6 +151,7 @@ fn every_guard_has_the_same_traits() {
     like_a_box::<LocalPooled<'static, String>>();
     like_a_box::<SharedPooled<'static, String>>();
     like_a_box::<OwnedPooled<String>>();
+    like_a_box::<fastalloc_core::StaticPooled<'static, String, 4>>();
     #[cfg(feature = "async")]
     {
         like_a_box::<fastalloc_core::AsyncPooled<'static, String>>();
@@ -215,6 +229,10 @@ fn guards_compare_and_hash_their_objects() {
     });
     behaves_like_a_box("OwnedPooled", |text| {
         filled(shared.allocate_owned().unwrap(), text)
+    });
+    let inline: fastalloc_core::StaticPool<String, 4> = fastalloc_core::StaticPool::new();
+    behaves_like_a_box("StaticPooled", |text| {
+        filled(inline.allocate().unwrap(), text)
     });
     #[cfg(feature = "async")]
     {

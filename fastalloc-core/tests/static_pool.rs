@@ -281,6 +281,34 @@ fn close_drops_idle_objects_and_refuses_allocations() {
 }
 
 #[test]
+fn trim_drops_idle_objects_past_those_kept() {
+    probe!(P);
+    static POOL: StaticPool<P, 6> = StaticPool::with_factory(P::build);
+    let lent = POOL.allocate().unwrap();
+    drop([
+        POOL.allocate().unwrap(),
+        POOL.allocate().unwrap(),
+        POOL.allocate().unwrap(),
+        POOL.allocate().unwrap(),
+    ]);
+    assert_eq!((POOL.idle(), POOL.in_use(), POOL.available()), (4, 1, 5));
+    assert_eq!(POOL.trim(1), 3);
+    assert_eq!(P::counts().2, 3, "three dropped");
+    let stats = POOL.stats();
+    assert_eq!((stats.trimmed, stats.idle, stats.in_use), (3, 1, 1));
+    assert_eq!(POOL.trim(1), 0);
+    // The vacant slots are built into again when needed.
+    let more: Vec<_> = (0..5).map(|_| POOL.allocate().unwrap()).collect();
+    // 3 built into vacant slots, 1 into the last fresh slot; the kept one reused.
+    assert_eq!(P::counts().0, 9);
+    assert_eq!((POOL.stats().allocations, POOL.stats().reused), (10, 1));
+    drop(more);
+    drop(lent);
+    assert_eq!(POOL.trim(0), 6);
+    assert_eq!(POOL.stats().idle, 0);
+}
+
+#[test]
 fn a_panicking_factory_loses_no_slot() {
     probe!(P);
     static POOL: StaticPool<P, 1> = StaticPool::with_factory(P::build);
@@ -347,7 +375,7 @@ fn the_pool_is_small() {
     let size = std::mem::size_of::<StaticPool<u64, 1000>>();
     assert_eq!(
         size,
-        1000 * 8 + 1000 * 4 + 15 * std::mem::size_of::<usize>()
+        1000 * 8 + 1000 * 4 + 16 * std::mem::size_of::<usize>()
     );
 }
 

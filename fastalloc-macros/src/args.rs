@@ -22,6 +22,7 @@ pub(crate) mod name {
     pub(crate) const THREAD_SAFE: &str = "thread_safe";
     pub(crate) const THREAD_LOCAL: &str = "thread_local";
     pub(crate) const ASYNC: &str = "async";
+    pub(crate) const HEAPLESS: &str = "heapless";
     pub(crate) const GROWTH: &str = "growth";
     pub(crate) const MAX_CAPACITY: &str = "max_capacity";
     pub(crate) const PREALLOCATE: &str = "preallocate";
@@ -35,8 +36,8 @@ pub(crate) mod name {
 }
 
 use name::{
-    ASYNC, CAPACITY, CRATE, EXPONENTIAL, FACTORY, GROWTH, LINEAR, MANUAL_RESET, MAX_CAPACITY,
-    PREALLOCATE, RESET, RETAIN_IF, THREAD_LOCAL, THREAD_SAFE,
+    ASYNC, CAPACITY, CRATE, EXPONENTIAL, FACTORY, GROWTH, HEAPLESS, LINEAR, MANUAL_RESET,
+    MAX_CAPACITY, PREALLOCATE, RESET, RETAIN_IF, THREAD_LOCAL, THREAD_SAFE,
 };
 
 /// Every `#[pooled]` argument, in the order the documentation lists them.
@@ -45,6 +46,7 @@ const ARGUMENTS: &[&str] = &[
     THREAD_SAFE,
     THREAD_LOCAL,
     ASYNC,
+    HEAPLESS,
     GROWTH,
     MAX_CAPACITY,
     PREALLOCATE,
@@ -71,6 +73,11 @@ const ALIASES: &[(&str, &str)] = &[
     ("local", THREAD_LOCAL),
     ("per_thread", THREAD_LOCAL),
     ("tokio", ASYNC),
+    ("no_heap", HEAPLESS),
+    ("no_alloc", HEAPLESS),
+    ("no_std", HEAPLESS),
+    ("static", HEAPLESS),
+    ("inline", HEAPLESS),
     ("eager", PREALLOCATE),
     ("prealloc", PREALLOCATE),
     ("preallocated", PREALLOCATE),
@@ -110,7 +117,7 @@ const GROWTH_ALIASES: &[(&str, &str)] = &[
 pub(crate) struct Args {
     /// `capacity = N`.
     pub(crate) capacity: Option<Number>,
-    /// `thread_safe`, `thread_local` or `async`; `None` means a `ThreadLocalPool`.
+    /// `thread_safe`, `thread_local`, `async` or `heapless`; `None` means a `ThreadLocalPool`.
     pub(crate) mode: Option<ModeArg>,
     /// `growth = linear(N)` or `growth = exponential(F)`.
     pub(crate) growth: Option<GrowthArg>,
@@ -126,6 +133,9 @@ pub(crate) struct Args {
     pub(crate) retain_if: Option<ExprPath>,
     /// `crate = path`.
     pub(crate) krate: Option<Path>,
+    /// The name of every argument read, as written and in order: for errors about an argument
+    /// as a whole (`growth` beside `heapless`), whatever its value.
+    pub(crate) given: Vec<Ident>,
     /// Whether `capacity` was written, maybe wrongly (`capacity = 1.5`, `capasity = 8`): then
     /// a missing `capacity` is a follow-on error, not reported.
     pub(crate) capacity_attempted: bool,
@@ -187,6 +197,8 @@ pub(crate) enum Mode {
     ThreadSafe,
     /// `AsyncPool`: `async`.
     Async,
+    /// `StaticPool`: `heapless`.
+    Heapless,
 }
 
 impl Mode {
@@ -196,7 +208,13 @@ impl Mode {
             Mode::ThreadLocal => "ThreadLocalPool",
             Mode::ThreadSafe => "ThreadSafePool",
             Mode::Async => "AsyncPool",
+            Mode::Heapless => "StaticPool",
         }
+    }
+
+    /// Whether the pool needs `std` (and the heap): every mode but `heapless`.
+    pub(crate) fn needs_std(self) -> bool {
+        self != Mode::Heapless
     }
 }
 
@@ -235,6 +253,9 @@ fn parse_one(
     }
     let word = input.call(Ident::parse_any)?;
     let name = word.unraw().to_string();
+    if ARGUMENTS.contains(&name.as_str()) {
+        args.given.push(word.clone());
+    }
     if name == CAPACITY || ctxt::did_you_mean(&name, ARGUMENTS, ALIASES) == Some(CAPACITY) {
         args.capacity_attempted = true;
     }
@@ -254,6 +275,7 @@ fn parse_one(
         THREAD_SAFE => mode(input, args, word, Mode::ThreadSafe, errors)?,
         THREAD_LOCAL => mode(input, args, word, Mode::ThreadLocal, errors)?,
         ASYNC => mode(input, args, word, Mode::Async, errors)?,
+        HEAPLESS => mode(input, args, word, Mode::Heapless, errors)?,
         PREALLOCATE => {
             no_value(input, &word)?;
             set(&mut args.preallocate, word.clone(), &word, errors);
@@ -334,18 +356,49 @@ fn mode(
     match &args.mode {
         None => args.mode = Some(ModeArg { mode, word }),
         Some(first) if first.word == word => errors.spanned(&word, duplicate(&word)),
+        // The error points at the other word, whichever came first: `heapless` is the
+        // choice that decides what else may be written, as for `growth` beside it.
+        Some(first) if first.mode == Mode::Heapless => {
+            errors.spanned(&word, heapless_conflict(&word, mode));
+        }
+        Some(first) if mode == Mode::Heapless => {
+            errors.spanned(&first.word, heapless_conflict(&first.word, first.mode));
+            args.mode = Some(ModeArg { mode, word });
+        }
         Some(first) => errors.spanned(
             &word,
             format!(
                 "`{}` and `{word}` cannot be combined: a pool has one mode; keep one of \
                  `thread_safe` (a `ThreadSafePool` shared by all threads), `thread_local` or no \
-                 mode word (a `ThreadLocalPool` with a part per thread), or `async` (an \
-                 `AsyncPool`)",
+                 mode word (a `ThreadLocalPool` with a part per thread), `async` (an \
+                 `AsyncPool`), or `heapless` (a `StaticPool`, with no heap)",
                 first.word
             ),
         ),
     }
     Ok(())
+}
+
+/// Why the mode word `word` (naming `mode`) cannot go with `heapless`, and what to write.
+fn heapless_conflict(word: &Ident, mode: Mode) -> String {
+    let why = match mode {
+        Mode::ThreadSafe => {
+            "a `heapless` pool is shared by all threads already (a `StaticPool` is `Sync` \
+             when the type is `Send`), and `thread_safe` asks for a `ThreadSafePool`, which \
+             needs the heap and `std`; remove `thread_safe`"
+        }
+        Mode::ThreadLocal => {
+            "a `heapless` pool is one `StaticPool` shared by all threads, and a pool with a \
+             part per thread (`thread_local`) needs the heap and `std`; keep one of them"
+        }
+        Mode::Async => {
+            "an `AsyncPool`, whose `allocate` can be awaited, needs the heap and `std`, and a \
+             `heapless` pool's `allocate` returns `PoolError::Exhausted` instead of waiting; \
+             keep one of them"
+        }
+        Mode::Heapless => unreachable!("`heapless` twice is a duplicate"),
+    };
+    format!("`{word}` cannot be combined with `heapless`: {why}")
 }
 
 fn set_reset(args: &mut Args, value: ResetArg, word: &Ident, errors: &mut Errors) {
@@ -718,6 +771,44 @@ mod tests {
         assert!(errors[4].starts_with("`preallocate` takes no value"));
         assert!(errors[5].contains("write `factory = make` without quotes"));
         assert!(errors[6].starts_with("expected a `pooled` argument"));
+    }
+
+    #[test]
+    fn heapless() {
+        let args = parse_ok(quote!(
+            capacity = 4,
+            heapless,
+            factory = make,
+            retain_if = keep
+        ));
+        assert_eq!(args.mode(), Mode::Heapless);
+        assert!(!args.mode().needs_std());
+        assert!(Mode::ThreadLocal.needs_std() && Mode::Async.needs_std());
+        let names: Vec<String> = args.given.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["capacity", "heapless", "factory", "retain_if"]);
+
+        // Another mode word is the one pointed at, before or after `heapless`, and `heapless`
+        // is the mode kept, so that its own checks run too.
+        let mut errors = Errors::new();
+        let args = parse(quote!(thread_safe, heapless, async), "T", &mut errors);
+        assert_eq!(args.mode(), Mode::Heapless);
+        let errors: Vec<String> = errors
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|error| error.to_string())
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(errors[0].starts_with("`thread_safe` cannot be combined with `heapless`: a"));
+        assert!(errors[0].ends_with("remove `thread_safe`"));
+        assert!(errors[1].starts_with("`async` cannot be combined with `heapless`"));
+        let errors = parse_err(quote!(heapless, thread_local, heapless));
+        assert!(errors[0].starts_with("`thread_local` cannot be combined with `heapless`"));
+        assert!(errors[1].starts_with("duplicate `pooled` argument `heapless`"));
+        assert!(parse_err(quote!(heapless = true))[0].starts_with("`heapless` takes no value"));
+        assert!(parse_err(quote!(no_std))[0].contains("did you mean `heapless`?"));
+        assert!(parse_err(quote!(static))[0].contains("did you mean `heapless`?"));
+        assert!(parse_err(quote!(heaples))[0].contains("did you mean `heapless`?"));
     }
 
     #[test]

@@ -65,6 +65,15 @@ impl Errors {
         }
     }
 
+    /// The `compile_error!` of the first recorded error (nothing if there is none), to be
+    /// emitted a second time where the code needs an expression.
+    pub(crate) fn first_compile_error(&self) -> TokenStream {
+        self.combined
+            .as_ref()
+            .and_then(|combined| combined.clone().into_iter().next())
+            .map_or_else(TokenStream::new, syn::Error::into_compile_error)
+    }
+
     /// One `compile_error!` per recorded error (nothing if there is none).
     pub(crate) fn into_compile_errors(self) -> TokenStream {
         match self.finish() {

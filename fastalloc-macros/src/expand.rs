@@ -29,7 +29,7 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{parse_quote, DeriveInput, Expr, Ident, Meta, Path, Token, WherePredicate};
 
-use crate::args::{self, name, Args, GrowthArg, Mode, Number, ResetArg};
+use crate::args::{self, name, Args, GrowthArg, Mode, ModeArg, Number, ResetArg};
 use crate::ctxt::{self, Errors};
 use crate::fallback;
 use crate::model::{Data, Field, Input};
@@ -98,7 +98,11 @@ fn try_pooled(args: TokenStream, item: TokenStream) -> Result<TokenStream, Error
     let krate = args::fastalloc_path(args.krate.as_ref());
     let reset_impl = model.map_or_else(TokenStream::new, |model| reset_impl(&model, &krate));
     tidy_item(&mut input, &args, derives);
-    let pool = pool_impl(&args, &input, &krate, derives);
+    let pool = if args.mode().needs_std() {
+        pool_impl(&args, &input, &krate, derives)
+    } else {
+        heapless_pool_impl(&args, &input, &krate, derives)
+    };
     Ok(quote! {
         #input
         #reset_impl
@@ -379,7 +383,7 @@ fn mentions_any(ty: &syn::Type, params: &HashSet<&Ident>) -> bool {
 
 /// Replaces `Self` in a user expression with the type's name: the expression ends up inside
 /// `pool()`'s `static` and `const` items, where `Self` is not allowed.
-fn replace_self(expr: &Expr, ident: &Ident) -> Expr {
+pub(crate) fn replace_self(expr: &Expr, ident: &Ident) -> Expr {
     struct Replace<'a>(&'a Ident);
     impl VisitMut for Replace<'_> {
         fn visit_path_mut(&mut self, path: &mut Path) {
@@ -487,7 +491,7 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
                 #krate::__private::LazyLock::new(#build);
         }
     };
-    quote! {
+    let item = quote! {
         #[automatically_derived]
         impl #ident {
             #[doc = #doc]
@@ -495,6 +499,165 @@ fn pool_impl(args: &Args, input: &DeriveInput, krate: &Path, derives_reset: bool
             #vis fn pool() -> &'static #pool_ty {
                 #(#items)*
                 #pool_static
+                &__FASTALLOC_POOL
+            }
+        }
+    };
+    requires_std(args.mode.as_ref(), krate, &item)
+}
+
+/// `item`, a `pool()` whose pool needs `std`, inside `__requires_std!`: the facade passes it
+/// on as it is when its `std` feature is on, and otherwise replaces it with an error saying so
+/// (a proc macro cannot see the features of the crate its code names). The error points at
+/// the mode word, or at the attribute when there is none.
+pub(crate) fn requires_std(
+    mode: Option<&ModeArg>,
+    krate: &Path,
+    item: &TokenStream,
+) -> TokenStream {
+    let (span, written, pool) = match mode {
+        Some(arg) => (
+            arg.word.span(),
+            format!("`#[pooled({})]`", arg.word),
+            arg.mode.pool_type(),
+        ),
+        None => (
+            Span::call_site(),
+            "`#[pooled]` without a mode word".to_owned(),
+            Mode::ThreadLocal.pool_type(),
+        ),
+    };
+    let article = if pool.starts_with('A') { "an" } else { "a" };
+    let message = format!(
+        "{written} makes {article} `{pool}`, which needs the heap and fastalloc's `std` feature \
+         (on by default, off in this build); turn the feature on, or write \
+         `#[pooled(capacity = N, heapless)]` for a `StaticPool`: a fixed pool stored inline in \
+         a `static`, with no heap and no `std`"
+    );
+    // The error is reported at the whole macro call, from the crate path to the braces: all
+    // of them get the span.
+    let path: TokenStream = quote!(#krate::__private::__requires_std)
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect();
+    quote_spanned!(span=> #path! { #message, #item })
+}
+
+/// `impl Type { fn pool() -> &'static StaticPool<Type, N> }` for `heapless` arguments without
+/// errors.
+///
+/// The pool is a plain `static`, built by `const` constructors: no `LazyLock`, no heap, nothing
+/// done on first use. The factory, reset and `retain_if` functions are local functions (as in
+/// [`pool_impl`]) passed as `fn` pointers, which is all a `const` initializer can hold. When
+/// objects are reset through the type's `Reset` impl, `StaticPool::with_factory` calls it and
+/// asks its `reusable` by itself, so only `retain_if = path` adds a `.retain_if(..)`.
+fn heapless_pool_impl(
+    args: &Args,
+    input: &DeriveInput,
+    krate: &Path,
+    derives_reset: bool,
+) -> TokenStream {
+    let ident = &input.ident;
+    let vis = &input.vis;
+    let capacity = args
+        .capacity
+        .as_ref()
+        .expect("`valid.rs` reports a missing `capacity`");
+    // A literal as it is (`valid.rs` checked it); any other expression in braces, as a const
+    // argument must be. (The upper limit depends on the target: `StaticPool` checks it.)
+    let n = if capacity.literal.is_some() {
+        capacity.expr.to_token_stream()
+    } else {
+        let expr = replace_self(&capacity.expr, ident);
+        quote_spanned!(capacity.expr.span()=> { #expr })
+    };
+    let pool_ty = quote!(#krate::__private::StaticPool<#ident, #n>);
+
+    let factory_var = Ident::new("__fastalloc_factory", Span::mixed_site());
+    let reset_var = Ident::new("__fastalloc_reset", Span::mixed_site());
+    let retain_var = Ident::new("__fastalloc_retain", Span::mixed_site());
+    let value_var = value_var();
+    let factory = match &args.factory {
+        Some(path) => replace_self(&Expr::Path(path.clone()), ident).into_token_stream(),
+        None => {
+            quote_spanned!(ident.span()=> <#ident as #krate::__private::DefaultForPool>::default_for_pool)
+        }
+    };
+    // As in `pool_impl`, each `let` checks the user's path against the signature.
+    let mut functions = vec![quote! {
+        fn #factory_var() -> #ident {
+            let #factory_var: fn() -> #ident = #factory;
+            #factory_var()
+        }
+    }];
+    let constructor = match &args.reset {
+        Some(ResetArg::With(path)) => {
+            let reset = replace_self(&Expr::Path(path.clone()), ident);
+            functions.push(quote! {
+                fn #reset_var(#value_var: &mut #ident) {
+                    let #reset_var: fn(&mut #ident) = #reset;
+                    #reset_var(#value_var);
+                }
+            });
+            quote!(<#pool_ty>::with_hooks(#factory_var, #reset_var))
+        }
+        // `static_pool` is `StaticPool::with_factory` with its `Reset` bound spelt
+        // `ResetForStaticPool`, whose message talks about `#[pooled]`. An unmet bound is reported
+        // at the type argument naming the type, which gets the span of `manual_reset` (which
+        // promised the impl), of the type (which derives it), or of the attribute.
+        reset => {
+            let span = match reset {
+                Some(ResetArg::Manual(word)) => word.span(),
+                _ if derives_reset => ident.span(),
+                _ => Span::call_site(),
+            };
+            let mut ty = ident.clone();
+            ty.set_span(span);
+            quote!(#krate::__private::static_pool::<#ty, #n>(#factory_var))
+        }
+    };
+    let retain_call = args.retain_if.as_ref().map(|path| {
+        let path = replace_self(&Expr::Path(path.clone()), ident);
+        functions.push(quote! {
+            fn #retain_var(#value_var: &#ident) -> ::core::primitive::bool {
+                let #retain_var: fn(&#ident) -> ::core::primitive::bool = #path;
+                #retain_var(#value_var)
+            }
+        });
+        quote!(.retain_if(#retain_var))
+    });
+    let mut items = Vec::new();
+    let mut init = quote!(#constructor #retain_call);
+    if capacity.literal.is_none() {
+        // A constant expression is checked by the initializer, which never builds a pool of
+        // zero objects: `StaticPool`'s own check of `N` would then fail too, pointing into
+        // `fastalloc` rather than at the capacity. (The `const` item gives a value of another
+        // type one error at the expression.)
+        let capacity_name = Ident::new("__FASTALLOC_CAPACITY", Span::call_site());
+        items.push(size_const(&capacity_name, capacity, ident));
+        let message = "`capacity` in `#[pooled]` must be at least 1: a pool of zero objects can \
+                       never hand one out";
+        init = quote_spanned! {capacity.expr.span()=>
+            if #capacity_name > 0 {
+                #init
+            } else {
+                ::core::panic!(#message)
+            }
+        };
+    }
+    let doc = pool_doc(args, ident);
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            #[doc = #doc]
+            #[must_use]
+            #vis fn pool() -> &'static #pool_ty {
+                #(#items)*
+                #(#functions)*
+                static __FASTALLOC_POOL: #pool_ty = #init;
                 &__FASTALLOC_POOL
             }
         }
@@ -687,17 +850,26 @@ fn pool_doc(args: &Args, ident: &Ident) -> String {
         Mode::Async => format!(
             " The `AsyncPool` of `{ident}` objects, generated by `#[pooled]`: {capacity} objects"
         ),
+        Mode::Heapless => format!(
+            " The `StaticPool` of `{ident}` objects, generated by `#[pooled(heapless)]`: \
+             {capacity} objects stored inline in a `static`, never growing. It uses no heap: the \
+             pool is built at compile time, and each object by the factory when it is first \
+             allocated"
+        ),
     };
     match (&args.growth, &args.max_capacity) {
+        _ if args.mode() == Mode::Heapless => {}
         (None, None) => doc.push_str(", never growing"),
         (_, Some(max)) => {
             let _ = write!(doc, ", growing up to {}", describe(max));
         }
         (Some(_), None) => doc.push_str(", growing as needed"),
     }
-    doc.push_str(". It is created on the first call");
+    if args.mode().needs_std() {
+        doc.push_str(". It is created on the first call");
+    }
     match (args.preallocate.is_some(), args.mode()) {
-        (false, _) => {}
+        (false, _) | (true, Mode::Heapless) => {}
         (true, Mode::ThreadLocal) => {
             doc.push_str(", and each thread's objects are built on its first allocation");
         }
@@ -861,6 +1033,165 @@ mod tests {
         );
         let out = expand_pooled(quote!(capacity = 2, reset = clear, retain_if = keep), item);
         assert!(!out.contains("reusable_for_pool"), "{out}");
+    }
+
+    #[test]
+    fn heapless_pools_are_plain_statics() {
+        let item = quote!(
+            #[derive(Default)]
+            struct Frame {
+                data: [u8; 64],
+                len: usize,
+            }
+        );
+        let out = expand_pooled(quote!(capacity = 4, heapless), item.clone());
+        assert!(
+            out.contains(
+                "fn pool () -> & 'static :: fastalloc :: __private :: StaticPool < Frame , 4 >"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("static __FASTALLOC_POOL : :: fastalloc :: __private :: StaticPool < Frame , 4 > = :: fastalloc :: __private :: static_pool :: < Frame , 4 > (__fastalloc_factory) ;"), "{out}");
+        assert!(
+            out.contains("DefaultForPool > :: default_for_pool"),
+            "{out}"
+        );
+        // No lazy initialisation, no builder, no name, no `std`; `Reset::reusable` is asked by
+        // `StaticPool` itself, so nothing else decides.
+        for absent in [
+            "LazyLock",
+            "builder",
+            ". name (",
+            "__requires_std",
+            "retain_if",
+            "reusable_for_pool",
+        ] {
+            assert!(!out.contains(absent), "{absent}: {out}");
+        }
+        assert!(
+            out.contains("impl :: fastalloc :: __private :: Reset for Frame"),
+            "{out}"
+        );
+
+        let out = expand_pooled(
+            quote!(
+                heapless,
+                capacity = Self::SLOTS * 2,
+                factory = Self::make,
+                reset = clear,
+                retain_if = Self::small,
+                crate = my::pools
+            ),
+            item.clone(),
+        );
+        assert!(
+            out.contains(
+                "my :: pools :: __private :: StaticPool < Frame , { Frame :: SLOTS * 2 } >"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "{ < my :: pools :: __private :: StaticPool < Frame , { Frame :: SLOTS * 2 } > > :: with_hooks (__fastalloc_factory , __fastalloc_reset) . retain_if (__fastalloc_retain) } else { :: core :: panic !"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("= Frame :: make ;"), "{out}");
+        assert!(out.contains("= Frame :: small ;"), "{out}");
+        assert!(
+            out.contains("= if __FASTALLOC_CAPACITY > 0 { < my :: pools"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("impl my :: pools :: __private :: Reset"),
+            "{out}"
+        );
+
+        let out = expand_pooled(quote!(capacity = 2, heapless, retain_if = keep), item);
+        assert!(
+            out.contains("static_pool :: < Frame , 2 > (__fastalloc_factory) . retain_if (__fastalloc_retain)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn every_other_mode_requires_std() {
+        let item = quote!(
+            #[derive(Default)]
+            struct Frame {
+                data: Vec<u8>,
+            }
+        );
+        for args in [
+            quote!(capacity = 2),
+            quote!(capacity = 2, thread_local),
+            quote!(capacity = 2, thread_safe),
+            quote!(capacity = 2, async),
+            // The stand-in `pool()` after an error too.
+            quote!(capacity = 2, thread_safe, growth = linear(0)),
+        ] {
+            let out = expand_pooled(args, item.clone());
+            assert_eq!(
+                out.matches(":: fastalloc :: __private :: __requires_std ! {")
+                    .count(),
+                1,
+                "{out}"
+            );
+            assert!(
+                out.contains("needs the heap and fastalloc's `std` feature"),
+                "{out}"
+            );
+        }
+        let out = expand_pooled(quote!(capacity = 2, async), item);
+        assert!(
+            out.contains("`#[pooled(async)]` makes an `AsyncPool`"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn heapless_refuses_what_needs_a_heap() {
+        let item = quote!(
+            #[derive(Default)]
+            struct Frame {
+                len: usize,
+            }
+        );
+        let out = expand_pooled(
+            quote!(
+                capacity = 4,
+                heapless,
+                growth = linear(2),
+                max_capacity = 2,
+                preallocate,
+                max_capacity = 8
+            ),
+            item.clone(),
+        );
+        for message in [
+            "`growth` cannot be combined with `heapless`",
+            "`max_capacity` cannot be combined with `heapless`",
+            "`preallocate` cannot be combined with `heapless`",
+        ] {
+            assert_eq!(out.matches(message).count(), 1, "{message}: {out}");
+        }
+        assert!(!out.contains("is below `capacity`"), "{out}");
+        // The stand-in has the capacity as written.
+        assert!(
+            out.contains(
+                "fn pool () -> & 'static :: fastalloc :: __private :: StaticPool < Frame , { 4 } >"
+            ),
+            "{out}"
+        );
+
+        // Without a capacity, the stand-in's is the error again (reported once by rustc).
+        let out = expand_pooled(quote!(heapless), item);
+        let message = "`#[pooled(heapless)]` needs a `capacity`";
+        assert_eq!(out.matches(message).count(), 2, "{out}");
+        assert!(
+            out.contains("StaticPool < Frame , { :: core :: compile_error !"),
+            "{out}"
+        );
     }
 
     #[test]

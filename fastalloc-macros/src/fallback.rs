@@ -3,16 +3,17 @@
 //! function `pool`" and "`Reset` is not implemented" errors, and IDE completion keeps working.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 use syn::{DeriveInput, Path};
 
-use crate::args::{self, Mode};
+use crate::args::{self, Args};
 use crate::ctxt::{self, Errors};
 use crate::{expand, reset, valid};
 
 /// `#[pooled(...)]` after an error: the item as it would be emitted, stand-ins for the
 /// `Reset` impl and `pool()` it would have generated, and the errors.
 pub(crate) fn pooled(args: TokenStream, mut item: TokenStream, errors: Errors) -> TokenStream {
+    let first_error = errors.first_compile_error();
     let errors = errors.into_compile_errors();
     let Ok(mut input) = valid::pooled_item(item.clone()) else {
         // Not a struct, enum or union: nothing to stand in for.
@@ -31,7 +32,7 @@ pub(crate) fn pooled(args: TokenStream, mut item: TokenStream, errors: Errors) -
         TokenStream::new()
     };
     let pool = if valid::can_pool(&input) {
-        pool_impl(&input, &krate, args.mode())
+        pool_impl(&input, &krate, &args, first_error)
     } else {
         TokenStream::new()
     };
@@ -66,17 +67,43 @@ fn reset_impl(input: &DeriveInput, krate: &Path) -> TokenStream {
 
 /// A `pool()` with the right signature and no body, standing in for one that could not be
 /// generated. It is never run: the errors beside it stop the build.
-fn pool_impl(input: &DeriveInput, krate: &Path, mode: Mode) -> TokenStream {
+///
+/// A `StaticPool` stand-in takes the capacity as it was written. Without one that could be
+/// read, its capacity is the first of the errors again: rustc reports an error once however
+/// often it is emitted, and a pool type with an erroneous capacity raises no further errors
+/// wherever it is used (as one with a made-up capacity would, where the user names the type,
+/// and a `pool()` generic over it would, where nothing else fixes it).
+fn pool_impl(
+    input: &DeriveInput,
+    krate: &Path,
+    args: &Args,
+    first_error: TokenStream,
+) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
+    let mode = args.mode();
     let pool_name = format_ident!("{}", mode.pool_type());
-    quote! {
+    let pool_ty = if mode.needs_std() {
+        quote!(#krate::__private::#pool_name<#ident>)
+    } else {
+        let capacity = match &args.capacity {
+            Some(capacity) => expand::replace_self(&capacity.expr, ident).into_token_stream(),
+            None => first_error,
+        };
+        quote!(#krate::__private::#pool_name<#ident, { #capacity }>)
+    };
+    let item = quote! {
         #[automatically_derived]
         impl #ident {
             #[doc(hidden)]
-            #vis fn pool() -> &'static #krate::__private::#pool_name<#ident> {
+            #vis fn pool() -> &'static #pool_ty {
                 ::core::unreachable!("`#[pooled]` reported an error")
             }
         }
+    };
+    if mode.needs_std() {
+        expand::requires_std(args.mode.as_ref(), krate, &item)
+    } else {
+        item
     }
 }

@@ -18,7 +18,7 @@ mod reset;
 mod valid;
 
 /// Gives a struct a pool of its own: `Type::pool()` returns a `'static` pool, created on first
-/// use, and `Type::pool().allocate()?` lends an object.
+/// use (or at compile time, with `heapless`), and `Type::pool().allocate()?` lends an object.
 ///
 /// ```
 /// use fastalloc::{pooled, Reset};
@@ -48,6 +48,7 @@ mod valid;
 /// | *no mode word*, or `thread_local` | a `ThreadLocalPool`: each thread has its own part, no locks or atomics |
 /// | `thread_safe` | a `ThreadSafePool` shared by all threads |
 /// | `async` | an `AsyncPool` (feature `async`, on by default): `Type::pool().allocate().await` |
+/// | `heapless` | a `StaticPool`: exactly `capacity` objects stored inline in a plain `static`, with no heap, no `std` and no lazy initialisation; shared by all threads (see [below](#without-a-heap-heapless)) |
 /// | `growth = linear(N)` | when every object is in use, add N more (N at least 1) |
 /// | `growth = exponential(F)` | when every object is in use, multiply the capacity by F (F above 1.0) |
 /// | `max_capacity = N` | grow up to N objects (at least `capacity`); doubling if `growth` is not given |
@@ -66,9 +67,51 @@ mod valid;
 /// Without a mode word the pool is a `ThreadLocalPool`: a pool whose objects are not shared
 /// between threads must be per thread to live in a `static`. Its guards are not `Send`.
 ///
+/// Every mode but `heapless` needs `fastalloc`'s `std` feature (on by default); without it,
+/// they are a compile error that says so.
+///
 /// The pool is named after the type's path (`my_app::net::Packet`: the module where the type
 /// is defined, then its name), so `fastalloc::registry::snapshot()` lists it once `pool()` was
-/// first called.
+/// first called. (Not a `heapless` pool: a `StaticPool` has no name.)
+///
+/// # Without a heap: `heapless`
+///
+/// `#[pooled(capacity = N, heapless)]` gives the type a `StaticPool<Type, N>`: `N` objects
+/// stored inline in a plain `static`, built by a `const` initializer. It needs no heap and no
+/// `std` (it works with `default-features = false`, in a `#![no_std]` crate), there is nothing
+/// to initialise on first use, and it is shared by all threads (so the type must be `Send`).
+/// Each object is built by the factory (or `Default`) when it is first allocated; when all `N`
+/// are lent, `allocate` returns `PoolError::Exhausted`. Its guards are
+/// `StaticPooled<'static, Type, N>`.
+///
+/// ```
+/// use fastalloc::{pooled, PoolError, StaticPool};
+///
+/// #[pooled(capacity = 4, heapless)]
+/// struct Frame {
+///     data: [u8; 64],
+///     len: usize,
+/// }
+///
+/// impl Default for Frame {
+///     fn default() -> Self {
+///         Frame { data: [0; 64], len: 0 }
+///     }
+/// }
+///
+/// let pool: &'static StaticPool<Frame, 4> = Frame::pool();
+/// let mut frame = pool.allocate()?;
+/// frame.data[..5].copy_from_slice(b"hello");
+/// frame.len = 5;
+/// drop(frame); // reset (`len` back to 0) and back in the pool
+/// assert_eq!(Frame::pool().allocate()?.len, 0);
+/// # Ok::<(), PoolError>(())
+/// ```
+///
+/// `factory`, `reset`, `manual_reset`, `retain_if` and `crate` work as for the other pools. A
+/// fixed inline pool cannot honour `growth` or `max_capacity` (growing needs the heap) nor
+/// `preallocate` (a `const` initializer cannot call the factory), and it is one pool for all
+/// threads: those arguments, and another mode word, are errors beside `heapless`.
 ///
 /// # Refusing objects
 ///
@@ -129,6 +172,9 @@ mod valid;
 ///     }
 /// }
 /// ```
+///
+/// With `heapless`, `pool()` returns `&'static fastalloc::StaticPool<Particle, 64>` from a
+/// `static POOL: StaticPool<Particle, 64> = /* const constructor */;`, with no `LazyLock`.
 ///
 /// `pool()` has the visibility of the struct. The type cannot be generic (a `static` cannot be),
 /// must be `Send` and `'static`, and needs `Default` unless `factory` is given.

@@ -12,29 +12,36 @@ use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Attribute, DeriveInput, GenericParam, Item};
 
-use crate::args::{Args, GrowthArg, Mode};
+use crate::args::{name, Args, GrowthArg, Mode};
 use crate::ctxt::Errors;
 use crate::model::{Data, Input};
 
 /// Checks the `#[pooled(...)]` arguments.
 pub(crate) fn check_args(args: &Args, errors: &mut Errors) {
+    if args.mode() == Mode::Heapless {
+        check_heapless(args, errors);
+    }
     let Some(capacity) = &args.capacity else {
         if args.capacity_attempted {
             // `capacity` is there but wrong, and that is reported already.
             return check_rest(args, None, errors);
         }
-        errors.at(
-            Span::call_site(),
-            format!(
-                "`#[pooled]` needs a `capacity`: the number of objects {} holds at first, such \
-                 as `#[pooled(capacity = 64)]`",
-                if args.mode() == Mode::ThreadLocal {
-                    "each thread's part of the pool"
-                } else {
-                    "the pool"
-                }
-            ),
-        );
+        let message = match args.mode() {
+            Mode::ThreadLocal => {
+                "`#[pooled]` needs a `capacity`: the number of objects each \
+                                  thread's part of the pool holds at first, such as \
+                                  `#[pooled(capacity = 64)]`"
+            }
+            Mode::ThreadSafe | Mode::Async => {
+                "`#[pooled]` needs a `capacity`: the number of objects the pool holds at \
+                 first, such as `#[pooled(capacity = 64)]`"
+            }
+            Mode::Heapless => {
+                "`#[pooled(heapless)]` needs a `capacity`: the fixed number of objects stored \
+                 inline in the pool, such as `#[pooled(capacity = 64, heapless)]`"
+            }
+        };
+        errors.at(Span::call_site(), message);
         return check_rest(args, None, errors);
     };
     if capacity.literal == Some(0) {
@@ -46,7 +53,47 @@ pub(crate) fn check_args(args: &Args, errors: &mut Errors) {
     check_rest(args, capacity.literal.filter(|&value| value > 0), errors);
 }
 
+/// Reports the arguments that a `heapless` pool cannot honour: it is a `StaticPool`, a fixed
+/// array of objects in a `static`, built by a `const` initializer, with no heap. (Other modes
+/// beside it are reported by `args.rs`, which sees both words.)
+fn check_heapless(args: &Args, errors: &mut Errors) {
+    let mut reported = Vec::new();
+    for word in &args.given {
+        let name = word.to_string();
+        let why = match name.as_str() {
+            name::GROWTH => {
+                "a `heapless` pool holds exactly `capacity` objects, stored inline in a \
+                 `static`, and growing needs the heap; remove `growth`, or remove `heapless` \
+                 for a pool that grows"
+            }
+            name::MAX_CAPACITY => {
+                "a `heapless` pool holds exactly `capacity` objects, stored inline in a \
+                 `static`, and never grows; write the most objects you need as `capacity` and \
+                 remove `max_capacity`, or remove `heapless` for a pool that grows"
+            }
+            name::PREALLOCATE => {
+                "a `heapless` pool is built by a `const` initializer, which cannot call the \
+                 factory, so each object is built when it is first allocated; remove \
+                 `preallocate`"
+            }
+            _ => continue,
+        };
+        // A duplicate is reported by `args.rs`; say this once.
+        if !reported.contains(&name) {
+            errors.spanned(
+                word,
+                format!("`{name}` cannot be combined with `heapless`: {why}"),
+            );
+            reported.push(name);
+        }
+    }
+}
+
 fn check_rest(args: &Args, capacity: Option<u64>, errors: &mut Errors) {
+    if args.mode() == Mode::Heapless {
+        // `growth` and `max_capacity` are errors there already, whatever their values.
+        return;
+    }
     if let (Some(max), Some(capacity)) = (&args.max_capacity, capacity) {
         if let Some(max_value) = max.literal.filter(|&value| value < capacity) {
             errors.spanned(

@@ -1,10 +1,37 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// Without `std`, only what needs no heap and no operating system: `StaticPool`, `Reset`,
+// `#[pooled(heapless)]`.
+#![cfg_attr(not(feature = "std"), no_std)]
 
 pub use fastalloc_core::*;
 // The derive shares its name with the trait (they live in different namespaces), as serde's
 // `Serialize` does: `use fastalloc::Reset;` brings in both.
 pub use fastalloc_macros::{pooled, Reset};
+
+/// Not public API: wraps the `pool()` that `#[pooled]` generates for a pool that needs `std`
+/// (every mode but `heapless`), as `__private::__requires_std! { "message", item }`. The macro
+/// cannot see this crate's features; this can. With `std` the item is passed on as it is.
+#[cfg(feature = "std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fastalloc_requires_std {
+    ($message:literal, $($item:tt)*) => {
+        $($item)*
+    };
+}
+
+/// Not public API: without `std`, the `pool()` of a `#[pooled]` mode that needs it is replaced
+/// by the error the macro wrote (which says to turn `std` on, or to use `heapless`), rather than
+/// left to fail on the missing pool type with errors that say neither.
+#[cfg(not(feature = "std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fastalloc_requires_std {
+    ($message:literal, $($item:tt)*) => {
+        ::core::compile_error!($message);
+    };
+}
 
 /// Everything a user of pools needs: `use fastalloc::prelude::*;`.
 pub mod prelude {
@@ -19,12 +46,28 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use fastalloc_core::*;
-    // Also in the glob above; named to show where the `const` checks of `#[pooled]` find it.
+    // Also in the glob above; named to show where the `const` checks of `#[pooled]` find it
+    // (not those of `heapless`: `StaticPool` checks its own `N`).
+    #[cfg(feature = "std")]
     pub use fastalloc_core::max_objects;
     // Also in the glob above; named to show where `#[reset(max_capacity = N)]` finds it. It is
     // called as is: its own `on_unimplemented` message is written for that attribute.
     pub use fastalloc_core::Capacity;
+    #[cfg(feature = "std")]
     pub use std::sync::LazyLock;
+
+    // Named `__private::__requires_std` by the generated code; `#[macro_export]` puts it at
+    // the crate root too, hidden.
+    pub use crate::__fastalloc_requires_std as __requires_std;
+
+    /// `StaticPool::with_factory`, for `#[pooled(heapless)]`: its `Reset` bound spelt
+    /// `ResetForStaticPool`, whose message speaks of `#[pooled]` and `manual_reset`.
+    #[inline]
+    pub const fn static_pool<T: ResetForStaticPool, const N: usize>(
+        factory: fn() -> T,
+    ) -> StaticPool<T, N> {
+        StaticPool::with_factory(factory)
+    }
 
     /// A type `#[pooled]` can build without a `factory`.
     #[diagnostic::on_unimplemented(
@@ -113,6 +156,22 @@ pub mod __private {
         /// ask it by itself.
         fn reusable_for_pool(&self) -> bool;
     }
+
+    /// A type a `#[pooled(heapless)]` pool resets with its `Reset` impl: `Reset` itself, with
+    /// the message of [`ResetForPool`]. (`ResetForPool` cannot be this: as a supertrait,
+    /// `Reset` would be the bound its methods report.)
+    #[diagnostic::on_unimplemented(
+        message = "`#[pooled]` resets a `{Self}` with its `Reset` impl, but `{Self}` does not \
+                   implement `Reset`",
+        label = "`{Self}` needs `Reset`",
+        note = "`manual_reset` means you write `impl fastalloc::Reset for {Self}`; or remove \
+                `manual_reset` to have `#[pooled]` generate it, or give a `fn(&mut {Self})` \
+                with `reset = path`"
+    )]
+    pub trait ResetForStaticPool: Reset {}
+
+    #[diagnostic::do_not_recommend]
+    impl<T: Reset> ResetForStaticPool for T {}
 
     #[diagnostic::do_not_recommend]
     impl<T: Reset> ResetForPool for T {

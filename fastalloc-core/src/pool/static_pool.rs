@@ -72,7 +72,7 @@ macro_rules! const_unless_loom {
 /// [`StaticPooled`](crate::StaticPooled), may be dropped on another thread than the one that
 /// took it.
 ///
-/// Bookkeeping: 4 bytes per object (a link) and 15 words. `N` must be at least 1, and the
+/// Bookkeeping: 4 bytes per object (a link) and 16 words. `N` must be at least 1, and the
 /// head word must keep at least 12 bits of tag beside two indices: `N` up to 1,023 on 32-bit
 /// targets, 67 million on 64-bit ones. Both are checked when the pool is built (a `static`
 /// that breaks them does not compile).
@@ -85,10 +85,10 @@ macro_rules! const_unless_loom {
 /// ```
 /// use fastalloc_core::{PoolError, StaticPool};
 ///
-/// #[derive(Default)]
+/// #[derive(Debug, Default)]
 /// struct Packet {
 ///     len: usize,
-///     bytes: [u8; 256],
+///     bytes: [u8; 32],
 /// }
 ///
 /// impl fastalloc_core::Reset for Packet {
@@ -125,6 +125,7 @@ pub struct StaticPool<T, const N: usize> {
     exhausted: AtomicUsize,
     detached: AtomicUsize,
     discarded: AtomicUsize,
+    trimmed: AtomicUsize,
     /// Pops that were not allocations (`close` taking the whole list).
     drained: AtomicUsize,
     closed: AtomicBool,
@@ -261,6 +262,7 @@ impl<T, const N: usize> StaticPool<T, N> {
                 exhausted: AtomicUsize::new(0),
                 detached: AtomicUsize::new(0),
                 discarded: AtomicUsize::new(0),
+                trimmed: AtomicUsize::new(0),
                 drained: AtomicUsize::new(0),
                 closed: AtomicBool::new(false),
                 factory,
@@ -321,7 +323,34 @@ impl<T, const N: usize> StaticPool<T, N> {
     /// on (they are dropped with the pool, if it is ever dropped).
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
-        self.discard_idle();
+        self.discard_idle(0, Gone::Discarded);
+    }
+
+    /// Drops idle objects until at most `keep_idle` are idle, and returns how many it dropped
+    /// (counted in `stats().trimmed`); their slots are filled by the factory when next needed.
+    /// It keeps the most recently used ones. For objects that hold resources of their own (a
+    /// file, a buffer on a heap): the pool's own memory is inline and stays.
+    ///
+    /// Exact when no other thread uses the pool meanwhile; objects released while it runs
+    /// stay idle. A `Drop` that panics stops the trim: the objects not reached stay idle, and
+    /// the panic goes on.
+    pub fn trim(&self, keep_idle: usize) -> usize {
+        self.discard_idle(keep_idle, Gone::Trimmed)
+    }
+
+    /// Objects lent and not yet returned.
+    pub fn in_use(&self) -> usize {
+        self.stats().in_use
+    }
+
+    /// Constructed objects waiting to be lent.
+    pub fn idle(&self) -> usize {
+        self.stats().idle
+    }
+
+    /// How many more allocations succeed before the pool reports exhaustion: `N - in_use()`.
+    pub fn available(&self) -> usize {
+        N - self.in_use()
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -368,7 +397,7 @@ impl<T, const N: usize> StaticPool<T, N> {
             discarded: self.discarded.load(Ordering::Relaxed) as u64,
             ..PoolStats::default()
         };
-        stats.trimmed = 0;
+        stats.trimmed = self.trimmed.load(Ordering::Relaxed) as u64;
         stats
     }
 
@@ -386,9 +415,22 @@ impl<T, const N: usize> StaticPool<T, N> {
     /// Pops the top slot of the free list: its index and whether it holds an object.
     #[inline]
     fn pop(&self) -> Option<(usize, bool)> {
-        let mut head = self.head.load(Ordering::Acquire);
+        let head = self.head.load(Ordering::Acquire);
+        let step = self.pop_step(head)?;
+        self.finish_pop(head, step)
+    }
+
+    /// The second half of a pop: swaps `head` for the word `step` computed from it, or, if the
+    /// head changed meanwhile, starts again from the new one. (The loom model of the ABA case
+    /// lets another thread change the list between the two halves.)
+    #[inline]
+    pub(crate) fn finish_pop(
+        &self,
+        mut head: usize,
+        mut step: (usize, u32, usize),
+    ) -> Option<(usize, bool)> {
         loop {
-            let (top, link, new) = self.pop_step(head)?;
+            let (top, link, new) = step;
             match self
                 .head
                 .compare_exchange(head, new, Ordering::Acquire, Ordering::Acquire)
@@ -399,7 +441,10 @@ impl<T, const N: usize> StaticPool<T, N> {
                     }
                     return Some((top, link & VACANT == 0));
                 }
-                Err(now) => head = now,
+                Err(now) => {
+                    head = now;
+                    step = self.pop_step(head)?;
+                }
             }
         }
     }
@@ -407,7 +452,7 @@ impl<T, const N: usize> StaticPool<T, N> {
     /// The first half of a pop from `head`: the top slot, its link, and the head word that
     /// replaces `head` (`None` if the list is empty).
     #[inline]
-    fn pop_step(&self, head: usize) -> Option<(usize, u32, usize)> {
+    pub(crate) fn pop_step(&self, head: usize) -> Option<(usize, u32, usize)> {
         let layout = Self::LAYOUT;
         let top = head & Self::INDEX_MASK;
         if top == Self::NONE {
@@ -421,6 +466,20 @@ impl<T, const N: usize> StaticPool<T, N> {
         let tag = (head >> layout.tag_shift).wrapping_add(1);
         let new = (tag << layout.tag_shift) | ((len - 1) << layout.index_bits) | below;
         Some((top, link, new))
+    }
+
+    /// The head word now (for the loom models).
+    #[cfg(all(test, loom))]
+    pub(crate) fn head_word(&self) -> usize {
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// The slot number of a lent object (for the loom models).
+    #[cfg(all(test, loom))]
+    pub(crate) fn index_of(&self, object: &T) -> usize {
+        let base = self.slots.get().cast::<T>().cast_const();
+        // SAFETY: `object` is one of the pool's objects, inside its array.
+        unsafe { core::ptr::from_ref(object).offset_from(base) }.unsigned_abs()
     }
 
     /// Pushes slot `index` on the free list, idle (holding an object) or vacant.
@@ -472,15 +531,16 @@ impl<T, const N: usize> StaticPool<T, N> {
         (self.reusable)(object) && self.retain_if.is_none_or(|keep| keep(object))
     }
 
-    /// Takes the whole free list at once and drops every idle object on it, pushing the
-    /// slots back vacant.
-    fn discard_idle(&self) {
+    /// Takes the whole free list at once, drops every idle object on it past the first
+    /// `keep_idle` (counted as `gone`), and pushes every slot back: the kept ones idle, the
+    /// others vacant. Returns how many it dropped.
+    fn discard_idle(&self, keep_idle: usize, gone: Gone) -> usize {
         let layout = Self::LAYOUT;
         let mut head = self.head.load(Ordering::Acquire);
         let top = loop {
             let top = head & Self::INDEX_MASK;
             if top == Self::NONE {
-                return;
+                return 0;
             }
             let tag = (head >> layout.tag_shift).wrapping_add(1);
             match self.head.compare_exchange(
@@ -504,19 +564,26 @@ impl<T, const N: usize> StaticPool<T, N> {
             pool: self,
             next: top,
         };
+        let (mut kept, mut dropped) = (0, 0);
         while rest.next != Self::NONE {
             let index = rest.next;
             let link = self.links[index].load(Ordering::Relaxed);
             rest.next = (link & !VACANT) as usize;
-            if link & VACANT == 0 {
+            let idle = link & VACANT == 0;
+            if idle && kept < keep_idle {
+                kept += 1;
+                self.push(index, true);
+            } else if idle {
+                dropped += 1;
                 // SAFETY: an idle slot holds an object that nothing refers to, and it is
-                // listed nowhere now (taken off the list above, its link read). `discard`
+                // listed nowhere now (taken off the list above, its link read). `discard_as`
                 // pushes it back vacant, also if the `Drop` panics.
-                unsafe { self.slot(index).discard(self) };
+                unsafe { self.slot(index).discard_as(self, gone) };
             } else {
                 self.push(index, false);
             }
         }
+        dropped
     }
 }
 
@@ -559,8 +626,11 @@ impl<T, const N: usize> Owner<T> for StaticPool<T, N> {
             Gone::Unbuilt => {
                 self.unbuilt.fetch_add(1, Ordering::Relaxed);
             }
-            Gone::Discarded | Gone::Trimmed => {
+            Gone::Discarded => {
                 self.discarded.fetch_add(1, Ordering::Relaxed);
+            }
+            Gone::Trimmed => {
+                self.trimmed.fetch_add(1, Ordering::Relaxed);
             }
         }
         self.vacant.fetch_add(1, Ordering::Relaxed);
@@ -640,7 +710,7 @@ impl<T, const N: usize> Home<T> for &StaticPool<T, N> {
 impl<T, const N: usize> Drop for StaticPool<T, N> {
     fn drop(&mut self) {
         // No guard can be alive (they borrow the pool): every object is on the free list.
-        self.discard_idle();
+        self.discard_idle(0, Gone::Discarded);
     }
 }
 

@@ -163,7 +163,7 @@ impl<T> Slot<T> {
     /// # Safety
     ///
     /// As for [`discard`](Self::discard).
-    unsafe fn discard_as<O: Owner<T> + ?Sized>(self, owner: &O, gone: Gone) {
+    pub(crate) unsafe fn discard_as<O: Owner<T> + ?Sized>(self, owner: &O, gone: Gone) {
         /// Gives the slot back whether or not the drop unwinds.
         struct Vacate<'a, T, O: Owner<T> + ?Sized>(&'a O, Slot<T>, Gone);
 

@@ -60,48 +60,71 @@ fn loom_two_threads_one_object() {
     });
 }
 
-/// The ABA case: thread A starts to pop the top slot `x`, reading `y` below it, while thread B
-/// takes `x`, `y` and the fresh `z`, gives back `z` and then `x`, and keeps `y`. The list is
-/// then `x` over `z`, as long as before: only the tag tells A's swap that it changed. Without
-/// the tag the swap succeeds and puts the lent `y` on top, lending it twice (a race on its
-/// cell, or a mark on an object not reset). With it, A retries.
+/// The ABA case, with the schedule forced: thread A reads the head (`x` over `y`) and `x`'s
+/// link, and stops;
+/// thread B takes `x`, `y` and a fresh `z`, gives back `z` and `x`, and keeps `y`; then A
+/// finishes its pop from the head it read. The list is `x` over `z`, as long as before: only
+/// the tag tells A's swap that it changed, so A must retry and take `x`, never the lent `y`.
+/// (Loom checks the orderings of every step; a pop that ignored the tag fails here. Left to
+/// loom's own schedules, the window between A's read and its swap was not reached within the
+/// preemption bound, hence the handshake.)
 #[test]
 fn loom_aba_on_the_free_list() {
+    use crate::sync::{AtomicUsize, Ordering};
+
     super::model(|| {
-        // Room for a fourth, so that B's three allocations succeed while A holds one.
+        // Room for a fourth, so that B's three allocations succeed.
         let pool: Arc<StaticPool<Object, 4>> = Arc::new(StaticPool::with_factory(Object::build));
+        let step = Arc::new(AtomicUsize::new(0));
         // Free list: x on top of y; z is fresh.
-        {
+        let (x_at, y_at) = {
             let y = pool.allocate().unwrap();
             let x = pool.allocate().unwrap();
+            let at = (pool.index_of(&x), pool.index_of(&y));
             drop(y);
             drop(x);
-        }
-        let other = Arc::clone(&pool);
+            at
+        };
+        let (other, other_step) = (Arc::clone(&pool), Arc::clone(&step));
         let b = super::spawn(move || {
+            while other_step.load(Ordering::Acquire) != 1 {
+                loom::thread::yield_now();
+            }
             let x = other.allocate().unwrap();
             let mut y = other.allocate().unwrap();
             let z = other.allocate().unwrap();
             drop(z);
             drop(x);
-            // `y` stays lent, and marked, until here, while A may pop.
+            other_step.store(2, Ordering::Release);
+            while other_step.load(Ordering::Acquire) != 3 {
+                loom::thread::yield_now();
+            }
             y.mark(1);
             drop(y);
         });
-        if let Ok(mut a) = pool.allocate() {
-            a.mark(2);
+        // A: the first half of a pop (the head and `x`'s link, `y`)...
+        let head = pool.head_word();
+        let first_half = pool.pop_step(head).unwrap();
+        step.store(1, Ordering::Release);
+        while step.load(Ordering::Acquire) != 2 {
+            loom::thread::yield_now();
         }
+        // ... and the second, after B's changes.
+        let (popped, idle) = pool.finish_pop(head, first_half).unwrap();
+        assert!(idle);
+        assert_eq!(popped, x_at, "A takes x, on top again");
+        assert_ne!(popped, y_at, "never the lent y");
+        step.store(3, Ordering::Release);
         b.join().unwrap();
+        // A's object goes back as a release would (it is idle and reset).
         let stats = pool.stats();
-        assert_eq!(stats.in_use, 0);
-        assert_eq!(stats.idle, stats.created as usize);
-        assert!(stats.created <= 4);
-        // A list gone wrong (a lent slot put on top) would now lend a slot twice, or lose one.
-        let mut all: Vec<_> = (0..4).map(|_| pool.allocate().unwrap()).collect();
+        assert_eq!(stats.in_use, 1);
+        let mut all: Vec<_> = (0..3).map(|_| pool.allocate().unwrap()).collect();
         for (mark, object) in all.iter_mut().enumerate() {
             object.mark(mark + 1);
+            assert_ne!(pool.index_of(object), popped);
         }
-        assert!(pool.allocate().is_err());
+        assert!(pool.allocate().is_err(), "three lent and A's: all four");
     });
 }
 
@@ -122,7 +145,7 @@ fn loom_detach_against_allocate() {
                 b.mark(1);
             }
         });
-        drop(Pooled::detach(first));
+        let _detached: Object = Pooled::detach(first);
         thread.join().unwrap();
         let stats = pool.stats();
         assert_eq!(stats.in_use, 0);
