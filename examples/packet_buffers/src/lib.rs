@@ -6,14 +6,14 @@
 //! wherever the firmware sends it (a queue to the protocol stack, another thread) and back
 //! out through [`Driver::transmit`], or is simply dropped: either way the guard resets the
 //! packet and returns it to the pool, from any thread or interrupt. The eight buffers of
-//! [`RX`] live in a `static` and are built on first use. When all eight are out, the frame is
-//! dropped and counted ([`DriverError::NoBuffer`]): an interrupt handler cannot wait for a
-//! buffer.
+//! [`Packet::pool`] (`#[pooled(heapless)]`) live in a `static` and are built on first use.
+//! When all eight are out, the frame is dropped and counted ([`DriverError::NoBuffer`]): an
+//! interrupt handler cannot wait for a buffer.
 //!
 //! # Examples
 //!
 //! ```
-//! use fastalloc_example_packets::{Driver, Wire, RX};
+//! use fastalloc_example_packets::{Driver, Packet, Wire};
 //!
 //! /// A MAC that takes every frame (a real one copies it into its transmit ring).
 //! struct Loopback(u32);
@@ -25,31 +25,41 @@
 //!     }
 //! }
 //!
-//! let mut driver = Driver::new(&RX, Loopback(0));
+//! let mut driver = Driver::new(Packet::pool(), Loopback(0));
 //! let frame = driver.receive(&[0xff; 64])?; // a broadcast frame, from the DMA ring
 //! assert_eq!(frame.ethertype(), 0xffff);
-//! driver.transmit(frame)?; // sent back out; the buffer returns to `RX`
+//! driver.transmit(frame)?; // sent back out; the buffer returns to the pool
 //! assert_eq!((driver.stats().rx_frames, driver.stats().tx_frames), (1, 1));
-//! assert_eq!(RX.stats().in_use, 0);
+//! assert_eq!(Packet::pool().stats().in_use, 0);
 //! # Ok::<(), fastalloc_example_packets::DriverError>(())
 //! ```
 #![no_std]
 
 use core::fmt;
 
-use fastalloc_core::{PoolError, PoolStats, Reset, StaticPool, StaticPooled};
+use fastalloc::{pooled, PoolError, PoolStats, StaticPool, StaticPooled};
 
 /// Bytes in one buffer: the longest Ethernet frame with a VLAN tag and its checksum (1,522)
 /// rounded up to a multiple of 64, a size DMA engines like.
 pub const FRAME_CAPACITY: usize = 1536;
 /// The Ethernet header: the destination and source addresses, and the payload's type.
 pub const HEADER_LEN: usize = 14;
-/// Receive buffers in [`RX`].
+/// Receive buffers in [`Packet::pool`].
 pub const RX_BUFFERS: usize = 8;
 
 /// One receive buffer: an Ethernet frame of `len` bytes at the start of `data`.
+///
+/// `Packet::pool()` is the driver's pool: 8 × 1,538 bytes and the pool's bookkeeping (12,400
+/// bytes on thumbv7em), each buffer built on its first use. The pool holds function pointers
+/// and a non-zero head, so its `static` lands in `.data`, not `.bss`: its initial image, zeros
+/// included, takes as much flash.
+///
+/// A returned buffer is reset: `len` goes back to 0. The bytes stay (clearing 1,536 of them on
+/// every release would cost more than copying the frame in); nothing reads past `len`.
+#[pooled(capacity = RX_BUFFERS, heapless, factory = Self::empty)]
 pub struct Packet {
     len: u16,
+    #[reset(skip)]
     data: [u8; FRAME_CAPACITY],
 }
 
@@ -118,15 +128,6 @@ impl Packet {
     }
 }
 
-/// A returned buffer forgets its frame: `len` goes back to 0. The bytes stay (clearing
-/// 1,536 of them on every release would cost more than copying the frame in); nothing reads
-/// past `len`.
-impl Reset for Packet {
-    fn reset(&mut self) {
-        self.len = 0;
-    }
-}
-
 impl fmt::Debug for Packet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Packet")
@@ -136,18 +137,12 @@ impl fmt::Debug for Packet {
     }
 }
 
-/// A pool of receive buffers.
+/// A pool of receive buffers, as [`Packet::pool`] is (a test or a second port can have its own).
 pub type RxPool = StaticPool<Packet, RX_BUFFERS>;
 
 /// A received frame: the guard of a [`Packet`] lent by an [`RxPool`]. `Send`, so it may go to
 /// another thread or interrupt priority; dropping it returns the buffer.
 pub type Frame = StaticPooled<'static, Packet, RX_BUFFERS>;
-
-/// The receive buffers: 8 × 1,538 bytes and the pool's bookkeeping, 12,396 bytes on
-/// thumbv7em. Each buffer is built on its first use. The pool holds function pointers and a
-/// non-zero head, so the `static` lands in `.data`, not `.bss`: its initial image, zeros
-/// included, takes as much flash.
-pub static RX: RxPool = StaticPool::with_factory(Packet::empty);
 
 /// The transmit side of the MAC, below the driver.
 pub trait Wire {
@@ -216,7 +211,7 @@ pub struct Driver<W> {
 }
 
 impl<W: Wire> Driver<W> {
-    /// A driver whose frames are received into `pool`'s buffers (usually [`RX`]).
+    /// A driver whose frames are received into `pool`'s buffers (usually [`Packet::pool`]).
     pub fn new(pool: &'static RxPool, wire: W) -> Self {
         let stats = DriverStats::default();
         Self { pool, wire, stats }

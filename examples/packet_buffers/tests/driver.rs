@@ -2,7 +2,7 @@
 //! statistics, and a frame returned from another thread.
 //!
 //! Each test has its own `static` pool (tests run in parallel, and a pool's figures are its
-//! own); the doc example in `src/lib.rs` uses the crate's `RX`.
+//! own); the doc example in `src/lib.rs` uses `Packet::pool()`.
 
 use fastalloc_example_packets::{
     Driver, DriverError, Frame, Packet, RxPool, Wire, FRAME_CAPACITY, HEADER_LEN, RX_BUFFERS,
