@@ -1,13 +1,16 @@
 //! [`Anchored`]: a value on the heap that other threads may point at while its owner moves.
 
-use std::marker::PhantomData;
-use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
+use core::marker::PhantomData;
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
+
+use alloc::boxed::Box;
 
 /// A `Box` that does not claim its contents as its own alone.
 ///
-/// A pool keeps in one what the registry (`crate::registry`) reads from other threads through
-/// raw pointers (made from `&*anchored`), which must stay valid however the pool is moved.
+/// A pool keeps in one what the registry (`crate::registry`, with `std`) reads from other
+/// threads through raw pointers (made from `&*anchored`), which must stay valid however the
+/// pool is moved.
 /// With a `Box` they would not, in Rust's aliasing model: each move of a `Box` into a function
 /// (or of a struct that holds one) asserts that it is the only way to its contents, which
 /// invalidates every pointer derived from it before (Miri reports the next read through one). Here the owner holds a

@@ -1,8 +1,9 @@
 //! The fluent [`PoolBuilder`] shared by every pool type.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use core::fmt;
+use core::marker::PhantomData;
 
 use crate::config::{Growth, Settings};
 use crate::reset::Reset;
@@ -10,13 +11,16 @@ use crate::reset::Reset;
 /// A boxed factory: builds one fresh object.
 pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
 /// A boxed reset: returns one object to its fresh state and says whether to keep it
-/// ([`Reset::reusable`], the builder's `retain_if`). It catches its own panic and hands back
-/// the payload, so that the pool's release path (inlined at every guard's end of scope) needs
-/// no unwinding cleanup: on `Err` the pool drops the object, and resumes the panic if any.
+/// ([`Reset::reusable`], the builder's `retain_if`). With `std` it catches its own panic and
+/// hands back the payload, so that the pool's release path (inlined at every guard's end of
+/// scope) needs no unwinding cleanup: on `Err` the pool drops the object, and resumes the panic
+/// if any. Without `std` no panic can be caught: a panicking reset unwinds through the release,
+/// which then drops the object and frees its slot on the way out (a drop guard, as in
+/// `Slot::construct`; see `LocalCore::release_open`).
 pub(crate) type Resetter<T> = Box<dyn Fn(&mut T) -> Result<(), Refusal> + Send + Sync>;
 
 /// The payload of a caught panic, to be resumed.
-pub(crate) type Panic = Box<dyn std::any::Any + Send>;
+pub(crate) type Panic = Box<dyn core::any::Any + Send>;
 
 /// Why a reset object is not kept: the payload of the reset's or the check's panic, or a
 /// boxed [`NotReusable`] (zero-sized, so boxing it allocates nothing) when the object is not
@@ -24,16 +28,18 @@ pub(crate) type Panic = Box<dyn std::any::Any + Send>;
 /// the release tests one of them: the same cost as before objects could be refused.
 /// (`Result<(), Option<Panic>>` is three words, returned through memory: with it the
 /// `ThreadSafePool` round trip went from 5.0 to 9.0 ns, `benches/compare_revisions.py`.)
+/// Without `std` it is always a `NotReusable`.
 pub(crate) type Refusal = Panic;
 
 // Two words, so that the release's result comes back in registers (see `Refusal`).
 const _: () =
-    assert!(std::mem::size_of::<Result<(), Refusal>>() == 2 * std::mem::size_of::<usize>());
+    assert!(core::mem::size_of::<Result<(), Refusal>>() == 2 * core::mem::size_of::<usize>());
 
 /// The refusal of an object that is not reusable (a type no panic payload can have).
 pub(crate) struct NotReusable;
 
 /// The panic to resume after a refusal, if it was one.
+#[cfg(feature = "std")]
 pub(crate) fn panic_of(refusal: Refusal) -> Option<Panic> {
     if refusal.is::<NotReusable>() {
         None
@@ -44,17 +50,27 @@ pub(crate) fn panic_of(refusal: Refusal) -> Option<Panic> {
 
 /// Wraps `reset` (which says whether the object is worth keeping) into a [`Resetter`]. When
 /// `reset` always says yes (the default [`Reset::reusable`], no `retain_if`), the check
-/// compiles away inside the one boxed closure.
+/// compiles away inside the one boxed closure. With `std` it catches a panic of `reset`;
+/// without, the panic unwinds out of the resetter (see [`Resetter`]).
 pub(crate) fn catching<T>(reset: impl Fn(&mut T) -> bool + Send + Sync + 'static) -> Resetter<T> {
     // `AssertUnwindSafe`: after a panic the object is dropped, never reused, and the panic
     // goes on (see `LocalCore::release`).
-    Box::new(move |value| {
+    #[cfg(feature = "std")]
+    return Box::new(move |value| {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reset(value))) {
             Ok(true) => Ok(()),
             Ok(false) => Err(Box::new(NotReusable)),
             Err(panic) => Err(panic),
         }
-    })
+    });
+    #[cfg(not(feature = "std"))]
+    return Box::new(move |value| {
+        if reset(value) {
+            Ok(())
+        } else {
+            Err(Box::new(NotReusable))
+        }
+    });
 }
 
 /// How a pool builds and resets its objects.
@@ -188,10 +204,12 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
         self
     }
 
-    /// Names the pool: its `Debug` shows the name, and the pool is listed in the
-    /// [`registry`](crate::registry) while it lives, so that a [`snapshot`](crate::registry::snapshot)
-    /// of every named pool's statistics can be printed or exported. Unnamed pools are not
-    /// listed; naming one costs nothing on `allocate` and release.
+    /// Names the pool: its `Debug` shows the name, and with `std` the pool is listed in the
+    /// [`registry`](crate::registry) while it lives, so that a
+    /// [`snapshot`](crate::registry::snapshot) of every named pool's statistics can be
+    /// printed or exported. Unnamed pools are not listed; naming one costs nothing on
+    /// `allocate` and release. Without `std` there is no registry (it is shared between
+    /// threads, under a lock): the pool only keeps the name, for `name()` and `Debug`.
     ///
     /// # Examples
     ///
@@ -293,7 +311,7 @@ impl<P: PoolKind, F, R> PoolBuilder<P, F, R> {
             factory: self.factory.into_factory(),
             reset: catching(move |value| reset.reset_and_check(value)),
             #[cfg(feature = "sanitizer")]
-            loans: crate::sanitizer::Loans::new(std::any::type_name::<P>()),
+            loans: crate::sanitizer::Loans::new(core::any::type_name::<P>()),
         };
         (self.settings, hooks, self.name)
     }
@@ -307,8 +325,8 @@ impl<P, F, R> fmt::Debug for PoolBuilder<P, F, R> {
             .field("max_capacity", &self.settings.max_capacity)
             .field("growth", &self.settings.growth)
             .field("preallocate", &self.settings.preallocate)
-            .field("factory", &std::any::type_name::<F>())
-            .field("reset", &std::any::type_name::<R>())
+            .field("factory", &core::any::type_name::<F>())
+            .field("reset", &core::any::type_name::<R>())
             .finish()
     }
 }

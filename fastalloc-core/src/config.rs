@@ -51,7 +51,7 @@ impl Growth {
         let grown = match self {
             Growth::Linear(step) => capacity.saturating_add(step),
             Growth::Exponential(factor) => {
-                let target = (capacity as f64 * factor).ceil();
+                let target = ceil(capacity as f64 * factor);
                 if target >= usize::MAX as f64 {
                     usize::MAX
                 } else {
@@ -63,13 +63,37 @@ impl Growth {
     }
 }
 
+/// `f64::ceil`, which `core` lacks (it is `std`'s, from the platform's maths library), for the
+/// non-negative values of [`Growth::next`].
+#[inline]
+fn ceil(value: f64) -> f64 {
+    #[cfg(feature = "std")]
+    return value.ceil();
+    // Truncating a non-negative value rounds it down (saturating at `u64::MAX`, far above any
+    // capacity); below 2^53 the result is exact, and from there every `f64` is whole.
+    #[cfg(not(feature = "std"))]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    return {
+        let down = value as u64 as f64;
+        if down < value {
+            down + 1.0
+        } else {
+            down
+        }
+    };
+}
+
 /// The most objects of type `T` one pool can hold: `u32::MAX`, and fewer for objects so large
 /// that their memory would not fit in the address space (`isize::MAX` bytes).
 ///
 /// The one place this limit is computed: the builder checks every capacity against it, and
 /// the code `#[pooled]` generates checks its settings against it at compile time.
 pub const fn max_objects<T>() -> usize {
-    let size = std::mem::size_of::<T>();
+    let size = core::mem::size_of::<T>();
     let by_memory = isize::MAX as usize / if size == 0 { 1 } else { size };
     let by_index = u32::MAX as usize;
     if by_memory < by_index {
@@ -107,7 +131,8 @@ pub(crate) enum Kind {
     Fixed,
     /// Grows by the given policy, doubling if none is given (`GrowingPool`).
     Growing,
-    /// Fixed unless a growth policy or a maximum is given (the shared pools).
+    /// Fixed unless a growth policy or a maximum is given (the shared pools, with `std`).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     Either,
 }
 
@@ -163,7 +188,7 @@ impl Config {
     }
 }
 
-#[cfg(all(test, feature = "std", not(loom)))]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
@@ -185,6 +210,30 @@ mod tests {
         );
         assert_eq!(Growth::Linear(usize::MAX).next(5), usize::MAX);
         assert_eq!(Growth::Exponential(1e300).next(5), usize::MAX);
+    }
+
+    /// The fallback without `std` rounds up as `f64::ceil` does (with `std` it is that), and
+    /// past `u64::MAX`, where it stops at 2^64, it still means "more than any capacity".
+    #[test]
+    #[allow(clippy::cast_precision_loss)]
+    fn ceil_rounds_up() {
+        for value in [
+            0.0,
+            0.5,
+            1.0,
+            1.000_000_1,
+            2.5,
+            10.0,
+            4_294_967_295.5,
+            9_007_199_254_740_991.0, // 2^53 - 1
+            9_007_199_254_740_992.0,
+            1e19,
+        ] {
+            assert_eq!(ceil(value).to_bits(), value.ceil().to_bits(), "{value}");
+        }
+        for value in [1e20, 1e300, f64::INFINITY] {
+            assert!(ceil(value) >= usize::MAX as f64, "{value}");
+        }
     }
 
     #[test]

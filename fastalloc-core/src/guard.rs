@@ -97,8 +97,8 @@ pub type StaticPooled<'a, T, const N: usize> = Pooled<'a, T, kind::Static<N>>;
 
 /// The pool kinds, as the third parameter of [`Pooled`].
 pub mod kind {
-    /// `FixedPool` and `GrowingPool` (and the default of [`Pooled`]'s third parameter, so it
-    /// exists without them).
+    /// `FixedPool` and `GrowingPool` (feature `alloc`), and the default of
+    /// [`Pooled`](super::Pooled)'s third parameter, so it exists without them.
     #[derive(Debug)]
     pub enum Local {}
     /// [`ThreadLocalPool`](crate::ThreadLocalPool).

@@ -21,7 +21,12 @@
 //! allocator. `trim` and `trim_unused` give idle objects, and the chunks a pool grew by, back.
 //!
 //! Without the `std` feature the crate is `#![no_std]`: [`Reset`], the errors, [`PoolStats`],
-//! the guard and [`StaticPool`] remain (and `Reset` for the `alloc` collections with `alloc`).
+//! the guard and [`StaticPool`] remain. With `alloc` (a heap, no `std`) so do [`FixedPool`],
+//! [`GrowingPool`], the builder, [`Growth`] and `Reset` for the `alloc` collections; the
+//! thread-aware pools, the registry (a named pool then only keeps its name) and the sanitizer
+//! need `std`. Without `std` no panic can be caught: a reset that panics still has its object
+//! dropped and its slot freed, by a drop guard as the panic unwinds, but if that object's
+//! `Drop` panics as well the program aborts (with `std` that second panic propagates).
 //!
 //! A pool named with the builder's [`name`](PoolBuilder::name) is listed in the [`registry`]
 //! while it lives, so that one [`registry::snapshot`] shows every named pool's statistics.
@@ -46,14 +51,16 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-// Without `std` (and `alloc`), what is left needs neither a heap nor threads: `Reset`, the
-// errors, the statistics, the guard and `StaticPool`. The modules below `std` are the pools
-// that need a heap, thread-locals or locks.
-#[cfg(feature = "std")]
+// Without `alloc`, what is left needs neither a heap nor threads: `Reset`, the errors, the
+// statistics, the guard and `StaticPool`. `alloc` adds the single-threaded pools on a heap
+// (`FixedPool`, `GrowingPool`) and what they are built from: the builder, the slab. The
+// modules below `std` need thread-locals, locks, `catch_unwind` or a registry shared by
+// threads.
+#[cfg(feature = "alloc")]
 mod anchored;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 mod builder;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 mod config;
 mod error;
 mod guard;
@@ -65,11 +72,11 @@ pub mod registry;
 mod reset;
 #[cfg(feature = "sanitizer")]
 pub mod sanitizer;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 mod slab;
 /// Without the slab, its one module of raw slot access: `StaticPool` keeps its objects in
 /// slots too.
-#[cfg(not(feature = "std"))]
+#[cfg(not(feature = "alloc"))]
 mod slab {
     mod slot;
     pub(crate) use slot::{Gone, Owner, Slot};
@@ -77,18 +84,23 @@ mod slab {
 mod stats;
 mod sync;
 
+// The unit tests use `std` (collections, threads) whatever the features: the test harness
+// links it anyway.
+#[cfg(all(test, not(feature = "std")))]
+extern crate std;
+
 #[cfg(test)]
 mod tests;
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub use builder::{
     FactorySource, PoolBuilder, PoolKind, ResetSource, RetainIf, UseDefault, UseReset, WithFactory,
     WithReset,
 };
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub use config::Growth;
 // For the code `#[pooled]` generates (through `fastalloc::__private`); not public API.
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 #[doc(hidden)]
 pub use config::max_objects;
 pub use error::{BuildError, PoolError};
@@ -100,8 +112,10 @@ pub use guard::{LocalPooled, OwnedPooled, SharedPooled};
 #[cfg(feature = "async")]
 pub use pool::AsyncPool;
 pub use pool::StaticPool;
+#[cfg(feature = "alloc")]
+pub use pool::{FixedPool, GrowingPool};
 #[cfg(feature = "std")]
-pub use pool::{FixedPool, GrowingPool, ThreadLocalPool, ThreadSafePool};
+pub use pool::{ThreadLocalPool, ThreadSafePool};
 pub use reset::{Capacity, Reset};
 pub use stats::PoolStats;
 
@@ -110,9 +124,8 @@ pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::{AsyncPool, AsyncPooled, OwnedAsyncPooled};
     pub use crate::{BuildError, PoolError, PoolStats, Pooled, Reset, StaticPool, StaticPooled};
+    #[cfg(feature = "alloc")]
+    pub use crate::{FixedPool, GrowingPool, Growth};
     #[cfg(feature = "std")]
-    pub use crate::{
-        FixedPool, GrowingPool, Growth, LocalPooled, OwnedPooled, SharedPooled, ThreadLocalPool,
-        ThreadSafePool,
-    };
+    pub use crate::{LocalPooled, OwnedPooled, SharedPooled, ThreadLocalPool, ThreadSafePool};
 }

@@ -1,6 +1,6 @@
 //! Statistics: cheap counters kept by every pool and the [`PoolStats`] snapshot they produce.
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 use core::cell::Cell;
 use core::fmt::{self, Write as _};
 
@@ -180,10 +180,11 @@ impl fmt::Write for Text {
 /// A counter that only one thread writes.
 ///
 /// `Cell<u64>` where other threads read the counter only under a lock (a `ThreadSafePool`'s
-/// caches); [`OwnedCounter`] where they read it without one, for `stats()` or the registry (a
-/// relaxed load and store, never a read-modify-write, so it costs what a plain increment
+/// caches) or not at all (a `FixedPool` or `GrowingPool` without `std`, which has no
+/// registry); [`OwnedCounter`] where they read it without one, for `stats()` or the registry
+/// (a relaxed load and store, never a read-modify-write, so it costs what a plain increment
 /// costs).
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub(crate) trait Counter: Default {
     fn get(&self) -> u64;
     fn set(&self, value: u64);
@@ -194,7 +195,7 @@ pub(crate) trait Counter: Default {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 impl Counter for Cell<u64> {
     #[inline]
     fn get(&self) -> u64 {
@@ -226,7 +227,7 @@ impl Counter for OwnedCounter {
 }
 
 /// The counters of one single-threaded pool, or of one thread's part of a pool.
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 #[derive(Debug, Default)]
 pub(crate) struct Counters<C> {
     pub(crate) allocations: C,
@@ -244,7 +245,7 @@ pub(crate) struct Counters<C> {
     pub(crate) peak_in_use: C,
 }
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 impl<C: Counter> Counters<C> {
     /// Objects lent and not yet returned. Derived rather than counted, so that a round trip
     /// writes two counters, not four. Wrapping: a thread-safe pool's per-thread counters go
@@ -270,6 +271,7 @@ impl<C: Counter> Counters<C> {
 
     /// Records one successful allocation without the peak (for the per-thread counters of a
     /// thread-safe pool, whose peak is tracked at its depot).
+    #[cfg(feature = "std")]
     #[inline]
     pub(crate) fn on_allocate_unpeaked(&self) {
         self.allocations.add(1);
@@ -310,8 +312,10 @@ impl<C: Counter> Counters<C> {
     }
 }
 
-#[cfg(all(test, feature = "std", not(loom)))]
+#[cfg(all(test, not(loom)))]
 mod tests {
+    use std::string::ToString;
+
     use super::*;
 
     #[test]
@@ -351,6 +355,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn counters_track_peak() {
         let c: Counters<Cell<u64>> = Counters::default();
         c.on_allocate();

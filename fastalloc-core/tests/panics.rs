@@ -3,7 +3,11 @@
 //! After a panic the pool must be consistent: no slot lost, nothing handed out or dropped
 //! twice, the panic passed on to the caller, and a panicking reset's object dropped and counted
 //! as discarded.
-#![cfg(feature = "std")]
+//!
+//! `FixedPool` and `GrowingPool` also run here without `std` (feature `alloc` alone): the pool
+//! cannot catch a reset's panic then, and a drop guard frees the slot as the panic unwinds;
+//! the test harness has `std`, so the tests catch the panic either way.
+#![cfg(feature = "alloc")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(
     clippy::borrow_as_ptr,
@@ -16,10 +20,14 @@ mod common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
+#[cfg(feature = "std")]
+use std::sync::LazyLock;
 
 use common::{Counts, Tracked};
-use fastalloc_core::{FixedPool, GrowingPool, Growth, ThreadLocalPool, ThreadSafePool};
+use fastalloc_core::{FixedPool, GrowingPool, Growth};
+#[cfg(feature = "std")]
+use fastalloc_core::{ThreadLocalPool, ThreadSafePool};
 
 /// A factory and reset that panic on demand.
 #[derive(Clone)]
@@ -108,7 +116,9 @@ macro_rules! panic_safety_test {
 
 panic_safety_test!(fixed_pool_survives_panics, FixedPool, 4,);
 panic_safety_test!(growing_pool_survives_panics, GrowingPool, 4, .growth(Growth::Linear(1)).max_capacity(4));
+#[cfg(feature = "std")]
 panic_safety_test!(thread_safe_pool_survives_panics, ThreadSafePool, 4,);
+#[cfg(feature = "std")]
 panic_safety_test!(thread_local_pool_survives_panics, ThreadLocalPool, 4,);
 
 #[test]
@@ -166,6 +176,7 @@ fn factory_and_reset_may_use_their_own_pool() {
     });
 }
 
+#[cfg(feature = "std")]
 static SHARED: LazyLock<ThreadSafePool<Vec<u32>>> = LazyLock::new(|| {
     ThreadSafePool::builder()
         .capacity(2)
@@ -179,6 +190,7 @@ static SHARED: LazyLock<ThreadSafePool<Vec<u32>>> = LazyLock::new(|| {
         .unwrap()
 });
 
+#[cfg(feature = "std")]
 #[test]
 fn thread_safe_reset_may_use_its_own_pool_without_deadlock() {
     let mut a = SHARED.allocate().unwrap();

@@ -1,5 +1,5 @@
 //! `FixedPool` and `GrowingPool`: reuse, reset, growth, detach, close, drops, statistics.
-#![cfg(feature = "std")]
+#![cfg(feature = "alloc")]
 #![allow(clippy::disallowed_types)] // `crate::sync` is the runtime's door; tests use `std`
 #![allow(
     clippy::borrow_as_ptr,

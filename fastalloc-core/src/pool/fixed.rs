@@ -1,13 +1,12 @@
 //! [`FixedPool`]: a single-threaded pool of a fixed number of objects.
 
-use std::fmt;
+use core::fmt;
 
 use crate::anchored::Anchored;
 use crate::builder::{FactorySource, PoolBuilder, PoolKind, ResetSource};
 use crate::config::Kind;
 use crate::error::BuildError;
-use crate::pool::local::{LocalCore, SingleEnv};
-use crate::registry::Registration;
+use crate::pool::local::{LocalCore, Named, SingleEnv};
 use crate::reset::Reset;
 
 /// A pool of at most `capacity` objects for one thread: no locks, no atomic
@@ -37,9 +36,10 @@ use crate::reset::Reset;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct FixedPool<T> {
-    /// The pool's place in the registry, if it is named. Declared first, so dropped first:
-    /// the registry reads `core` until the pool is gone from its list.
-    named: Option<Registration>,
+    /// The pool's place in the registry, if it is named (without `std`, only its name).
+    /// Declared first, so dropped first: the registry reads `core` until the pool is gone
+    /// from its list.
+    named: Option<Named>,
     /// On the heap, not inline: the pool's hot fields (free list, counters) must not sit on
     /// the caller's stack, where their distance from the objects (on the heap) changes with
     /// every process start. When a field and an object a reset just wrote are 4 KiB apart

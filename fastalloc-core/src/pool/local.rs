@@ -4,18 +4,30 @@
 //! statistics, a `ThreadLocalPool`'s or the registry's). No locks and no atomic
 //! read-modify-writes; a `ThreadLocalPool` part is only ever used by its own thread (see
 //! `PerThread`).
+//!
+//! Without `std` (feature `alloc` alone) only `FixedPool` and `GrowingPool` use it: there is no
+//! registry and no other thread reads their counters, which are plain `Cell<u64>`s then, and
+//! a reset that panics cannot be caught, so the release discards the object in a drop guard
+//! as the panic unwinds (see [`LocalCore::release_open`]).
 
-use std::borrow::Cow;
-use std::cell::{Cell, UnsafeCell};
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+use core::cell::{Cell, UnsafeCell};
 
 use crate::anchored::Anchored;
-use crate::builder::{panic_of, Hooks, Refusal};
+#[cfg(feature = "std")]
+use crate::builder::panic_of;
+use crate::builder::{Hooks, Refusal};
 use crate::config::Config;
 use crate::error::{BuildError, PoolError};
 use crate::guard::{kind, GuardKind, Home};
-use crate::registry::{self, Registration, View};
+#[cfg(feature = "std")]
+use crate::registry::{self, View};
 use crate::slab::{discard_all, EmptySlot, Gone, Owner, Slab, Slot};
-use crate::stats::{Counter, Counters, OwnedCounter, PoolStats};
+#[cfg(feature = "std")]
+use crate::stats::OwnedCounter;
+use crate::stats::{Counter, Counters, PoolStats};
+#[cfg(feature = "std")]
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 /// What a [`LocalCore`] shares with the rest of its pool: the hooks and the closed flag.
@@ -32,31 +44,42 @@ pub(crate) trait Env<T> {
 
 /// The environment of a pool that lives on one thread.
 ///
-/// Its counters are [`OwnedCounter`]s and it keeps its capacity in an atomic, as a
-/// `ThreadLocalPool` part does: the registry reads a named pool's statistics from other
+/// With `std`, its counters are [`OwnedCounter`]s and it keeps its capacity in an atomic, as
+/// a `ThreadLocalPool` part does: the registry reads a named pool's statistics from other
 /// threads (`LocalCore::published_stats`). A relaxed load and store cost what the `Cell`s
-/// they replaced cost (`benches/compare_revisions.py`, issue 14).
+/// they replaced cost (`benches/compare_revisions.py`, issue 14). Without `std` there is no
+/// registry: the counters are `Cell`s (no 64-bit atomics needed, which 32-bit embedded
+/// targets lack) and the capacity is not published.
 pub(crate) struct SingleEnv<T> {
     hooks: Hooks<T>,
     closed: Cell<bool>,
     /// A `u32` (no pool holds more objects: `max_objects`), which fits beside `closed` in the
     /// padding: a single-threaded pool's fixed size stays under issue 5's 7% at 1,000
     /// objects (`tests/alloc_count.rs`).
+    #[cfg(feature = "std")]
     capacity: AtomicU32,
 }
+
+/// The counters of a [`SingleEnv`]: read by the registry from other threads with `std`, by
+/// no other thread without.
+#[cfg(feature = "std")]
+type SingleCounter = OwnedCounter;
+#[cfg(not(feature = "std"))]
+type SingleCounter = Cell<u64>;
 
 impl<T> SingleEnv<T> {
     pub(crate) fn new(hooks: Hooks<T>) -> Self {
         Self {
             hooks,
             closed: Cell::new(false),
+            #[cfg(feature = "std")]
             capacity: AtomicU32::new(0),
         }
     }
 }
 
 impl<T> Env<T> for SingleEnv<T> {
-    type Counter = OwnedCounter;
+    type Counter = SingleCounter;
 
     #[inline]
     fn hooks(&self) -> &Hooks<T> {
@@ -73,18 +96,26 @@ impl<T> Env<T> for SingleEnv<T> {
     }
 
     fn capacity_changed(&self, capacity: usize) {
-        let capacity = u32::try_from(capacity).unwrap_or(u32::MAX);
-        self.capacity.store(capacity, Ordering::Relaxed);
+        #[cfg(feature = "std")]
+        {
+            let capacity = u32::try_from(capacity).unwrap_or(u32::MAX);
+            self.capacity.store(capacity, Ordering::Relaxed);
+        }
+        // Only the registry reads it.
+        #[cfg(not(feature = "std"))]
+        let _ = capacity;
     }
 }
 
 /// The environment shared by every thread's part of a pool.
+#[cfg(feature = "std")]
 #[derive(Debug)]
 pub(crate) struct SharedEnv<T> {
     pub(crate) hooks: Hooks<T>,
     pub(crate) closed: AtomicBool,
 }
 
+#[cfg(feature = "std")]
 impl<T> SharedEnv<T> {
     pub(crate) fn new(hooks: Hooks<T>) -> Self {
         Self {
@@ -105,12 +136,14 @@ impl<T> SharedEnv<T> {
 
 /// The environment of one thread's part of a `ThreadLocalPool`: the pool's shared one, and the
 /// part's capacity, kept for other threads' `stats()` (they cannot look at the part's slab).
+#[cfg(feature = "std")]
 #[derive(Debug)]
 pub(crate) struct PartEnv<T> {
     pub(crate) shared: Arc<SharedEnv<T>>,
     capacity: AtomicUsize,
 }
 
+#[cfg(feature = "std")]
 impl<T> PartEnv<T> {
     pub(crate) fn new(shared: Arc<SharedEnv<T>>) -> Self {
         Self {
@@ -125,6 +158,7 @@ impl<T> PartEnv<T> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<T> Env<T> for PartEnv<T> {
     type Counter = OwnedCounter;
 
@@ -282,16 +316,28 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     /// [`release`](Self::release) once the pool is known to be open. `closed` says whether
     /// it was closed meanwhile, by the reset itself: the object is then dropped, not kept.
     ///
+    /// With `std` the reset catches its own panic (see `Resetter`). Without `std` it cannot:
+    /// the panic unwinds from here, and a drop guard discards the object on the way (drops it
+    /// and lists its slot as vacant, counted as discarded), so no slot is lost. If the
+    /// object's `Drop` panics too, that second panic during unwinding aborts the program (with
+    /// `std` it would propagate instead, the slot vacant all the same).
+    ///
     /// # Safety
     ///
     /// As for [`release`](Self::release).
     #[inline]
+    #[cfg_attr(not(feature = "std"), allow(unused_mut))]
     pub(crate) unsafe fn release_open(&self, mut slot: Slot<T>, closed: impl FnOnce() -> bool) {
         self.env.hooks().give_back(slot);
         self.stats.on_release();
+        #[cfg(feature = "std")]
         // SAFETY: the slot holds a constructed object that the caller no longer uses, and no
         // other reference to it exists (it is listed nowhere while lent).
         let reset = (self.env.hooks().reset)(unsafe { slot.as_mut() });
+        #[cfg(not(feature = "std"))]
+        // SAFETY: as above; the slot is listed nowhere, as `discard_on_unwind` requires.
+        let reset =
+            unsafe { slot.discard_on_unwind(self, |object| (self.env.hooks().reset)(object)) };
         // One branch and one cold call for both rare outcomes keep the release small enough
         // to be inlined into the guard's drop (two calls cost it its inlining).
         if reset.is_err() | closed() {
@@ -314,9 +360,13 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     unsafe fn reset_failed_or_closed(&self, slot: Slot<T>, reset: Result<(), Refusal>) {
         // SAFETY: guaranteed by the caller.
         unsafe { slot.discard(self) };
+        // (Without `std` a refusal is never a panic: see `release_open`.)
+        #[cfg(feature = "std")]
         if let Some(panic) = reset.err().and_then(panic_of) {
             std::panic::resume_unwind(panic);
         }
+        #[cfg(not(feature = "std"))]
+        drop(reset);
     }
 
     /// The release of an object into a closed pool: it is dropped.
@@ -350,6 +400,7 @@ impl<T, E: Env<T>> LocalCore<T, E> {
 
     /// Takes back the empty slot of a lent object that was dropped (a discarded release) or, with
     /// `detached`, moved out, elsewhere (see `PerThread::release`).
+    #[cfg(feature = "std")]
     pub(crate) fn take_back_empty(&self, slot: Slot<T>, detached: bool) {
         if detached {
             self.stats.on_detach();
@@ -437,10 +488,30 @@ impl<T, E: Env<T>> LocalCore<T, E> {
     }
 }
 
+// What a named `FixedPool` or `GrowingPool` keeps: with `std`, its place in the registry
+// (which has the name); without, only the name, as there is no registry to list it in.
+#[cfg(feature = "std")]
+pub(crate) use crate::registry::Registration as Named;
+
+/// The name of a `FixedPool` or `GrowingPool` without `std`, where there is no registry to
+/// list it in (with `std` this is the pool's `Registration`). Boxed, as the registration is,
+/// so that an unnamed pool's `Option<Named>` is one word.
+#[cfg(not(feature = "std"))]
+#[derive(Debug)]
+pub(crate) struct Named(alloc::boxed::Box<Cow<'static, str>>);
+
+#[cfg(not(feature = "std"))]
+impl Named {
+    pub(crate) fn name(&self) -> &str {
+        &self.0
+    }
+}
+
 impl<T> LocalCore<T, SingleEnv<T>> {
     /// Lists the pool of `core` in the registry under `name`; it leaves when the registration
     /// drops, which the pool must do before it drops `core`.
-    pub(crate) fn register(core: &Anchored<Self>, name: Cow<'static, str>) -> Registration {
+    #[cfg(feature = "std")]
+    pub(crate) fn register(core: &Anchored<Self>, name: Cow<'static, str>) -> Named {
         let view = SingleView {
             counters: &core.stats,
             capacity: &core.env.capacity,
@@ -450,16 +521,24 @@ impl<T> LocalCore<T, SingleEnv<T>> {
         // frees only after dropping the registration).
         unsafe { registry::register(name, view) }
     }
+
+    /// Without `std` there is no registry: only keeps the name.
+    #[cfg(not(feature = "std"))]
+    pub(crate) fn register(_core: &Anchored<Self>, name: Cow<'static, str>) -> Named {
+        Named(alloc::boxed::Box::new(name))
+    }
 }
 
 /// What the registry reads of a `FixedPool` or `GrowingPool`: its counters and its capacity,
 /// atomics that the owner writes with relaxed stores. Never the slab, which only the thread
 /// that has the pool may touch.
+#[cfg(feature = "std")]
 struct SingleView {
     counters: *const Counters<OwnedCounter>,
     capacity: *const AtomicU32,
 }
 
+#[cfg(feature = "std")]
 impl View for SingleView {
     unsafe fn stats(&self) -> PoolStats {
         // SAFETY: the pool is alive (the caller's promise), and the two atomics stay where

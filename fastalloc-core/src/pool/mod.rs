@@ -1,15 +1,15 @@
 //! The pool types. Each file holds one: `FixedPool`, `GrowingPool`, `ThreadSafePool`,
 //! `ThreadLocalPool`, `AsyncPool`, [`StaticPool`]; `local.rs` holds the single-threaded engine
-//! the first two and each thread of `ThreadLocalPool` share. Only `StaticPool` is there
-//! without `std`.
+//! the first two and each thread of `ThreadLocalPool` share. Without `std`, `StaticPool` is
+//! there, and with `alloc` also `FixedPool` and `GrowingPool` (with `local.rs`).
 
 #[cfg(feature = "async")]
 pub(crate) mod async_pool;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub(crate) mod fixed;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub(crate) mod growing;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub(crate) mod local;
 pub(crate) mod static_pool;
 #[cfg(feature = "std")]
@@ -19,9 +19,9 @@ pub(crate) mod thread_safe;
 
 #[cfg(feature = "async")]
 pub use async_pool::AsyncPool;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub use fixed::FixedPool;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub use growing::GrowingPool;
 pub use static_pool::StaticPool;
 #[cfg(feature = "std")]
@@ -30,7 +30,7 @@ pub use thread_local::ThreadLocalPool;
 pub use thread_safe::ThreadSafePool;
 
 /// The methods `FixedPool` and `GrowingPool` share: both wrap a `LocalCore` in `self.core`.
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 macro_rules! single_thread_pool_methods {
     () => {
         /// Lends an object: the most recently returned idle one if any (LIFO, so it is still in
@@ -62,7 +62,7 @@ macro_rules! single_thread_pool_methods {
 
         /// The name given to the builder's [`name`](crate::PoolBuilder::name), if any.
         pub fn name(&self) -> Option<&str> {
-            self.named.as_ref().map(crate::registry::Registration::name)
+            self.named.as_ref().map(crate::pool::local::Named::name)
         }
 
         /// Objects lent and not yet returned.
@@ -153,5 +153,5 @@ macro_rules! single_thread_pool_methods {
     };
 }
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub(crate) use single_thread_pool_methods;

@@ -637,7 +637,7 @@ impl<T, const N: usize> Owner<T> for StaticPool<T, N> {
         self.push(slot.index() as usize, false);
     }
 
-    #[cfg(feature = "std")]
+    #[cfg(feature = "alloc")]
     fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>) {
         for slot in rest {
             self.push(slot.index() as usize, true);

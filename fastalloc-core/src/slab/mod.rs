@@ -29,8 +29,10 @@
 
 mod slot;
 
-use std::alloc::{self, Layout};
-use std::ptr::NonNull;
+use alloc::alloc::{alloc, dealloc, Layout};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ptr::NonNull;
 
 pub(crate) use slot::{discard_all, Gone, Owner, Slot};
 
@@ -74,14 +76,14 @@ struct Chunk<T> {
 impl<T> Chunk<T> {
     /// The memory of `len` slots plus room to align them, or `None` if it overflows `isize`.
     fn layout(len: usize) -> Option<Layout> {
-        let size = std::mem::size_of::<T>().checked_mul(len)?;
+        let size = core::mem::size_of::<T>().checked_mul(len)?;
         // An allocation aligned for `T` is at most this far before a boundary.
         let spare = if size == 0 {
             0
         } else {
-            CHUNK_ALIGN.saturating_sub(std::mem::align_of::<T>())
+            CHUNK_ALIGN.saturating_sub(core::mem::align_of::<T>())
         };
-        Layout::from_size_align(size.checked_add(spare)?, std::mem::align_of::<T>()).ok()
+        Layout::from_size_align(size.checked_add(spare)?, core::mem::align_of::<T>()).ok()
     }
 
     /// Allocates `len` uninitialised slots numbered from `start`, or `None` if the allocator
@@ -99,7 +101,7 @@ impl<T> Chunk<T> {
             });
         }
         // SAFETY: the layout has a non-zero size.
-        let memory = NonNull::new(unsafe { alloc::alloc(layout) })?;
+        let memory = NonNull::new(unsafe { alloc(layout) })?;
         // Both the allocation and the boundary are aligned for `T` (alignments are powers of
         // two; if `T`'s is `CHUNK_ALIGN` or more, the skip is 0), so the slots are too.
         let skip = memory.as_ptr().addr().wrapping_neg() % CHUNK_ALIGN;
@@ -141,7 +143,7 @@ impl<T> Drop for Chunk<T> {
             // SAFETY: `memory` was allocated in `Chunk::new` with this layout and is freed
             // only here. No object is dropped: the slab drops live objects before its chunks
             // go.
-            unsafe { alloc::dealloc(memory.as_ptr(), layout) };
+            unsafe { dealloc(memory.as_ptr(), layout) };
         }
     }
 }
@@ -183,6 +185,7 @@ impl FreeList {
     }
 
     /// An empty list with no room.
+    #[cfg(feature = "std")] // (for `Slab::take`)
     fn empty() -> Self {
         Self {
             entries: Vec::new(),
@@ -333,7 +336,8 @@ impl<T> Slab<T> {
     }
 
     /// Takes every slot, chunk and object out into the slab returned, leaving this one empty
-    /// (no slots, nothing allocated).
+    /// (no slots, nothing allocated). For `ThreadSafePool`, which needs `std`.
+    #[cfg(feature = "std")]
     pub(crate) fn take(&mut self) -> Self {
         let empty = Self {
             chunks: Vec::new(),
@@ -346,12 +350,12 @@ impl<T> Slab<T> {
             permanent: 0,
             config: self.config,
         };
-        std::mem::replace(self, empty)
+        core::mem::replace(self, empty)
     }
 
     /// The most slots one chunk holds (see [`MAX_CHUNK_BYTES`]), a whole number of pages.
     fn max_chunk_slots() -> usize {
-        match std::mem::size_of::<T>() {
+        match core::mem::size_of::<T>() {
             0 => usize::MAX,
             size => {
                 let slots = (MAX_CHUNK_BYTES / size).max(1);
@@ -391,7 +395,8 @@ impl<T> Slab<T> {
     fn new_chunk(&mut self, len: usize) -> Option<Chunk<T>> {
         let start = self.free_numbers(len);
         let end = start.checked_add(len)?;
-        if end > u32::MAX as usize + 1 {
+        // (In `u64`: on 32-bit targets `u32::MAX as usize + 1` overflows.)
+        if end as u64 > u64::from(u32::MAX) + 1 {
             return None;
         }
         let pages = end.div_ceil(PAGE_SLOTS).saturating_sub(self.pages.len());
@@ -612,6 +617,8 @@ impl<T> Slab<T> {
     }
 
     /// How many idle objects at the bottom of the stack no allocation reached this period.
+    /// (For `ThreadSafePool`'s caches, which need `std`.)
+    #[cfg(feature = "std")]
     pub(crate) fn untouched(&self) -> usize {
         self.free.low().min(self.free.idle)
     }
@@ -728,9 +735,9 @@ impl<T> Slab<T> {
             .iter()
             .enumerate()
             .map(|(at, chunk)| match at.cmp(&(self.fresh_chunk as usize)) {
-                std::cmp::Ordering::Less => 0,
-                std::cmp::Ordering::Equal => chunk.len() - self.fresh as usize,
-                std::cmp::Ordering::Greater => chunk.len(),
+                core::cmp::Ordering::Less => 0,
+                core::cmp::Ordering::Equal => chunk.len() - self.fresh as usize,
+                core::cmp::Ordering::Greater => chunk.len(),
             })
             .collect();
         let mut idle = vec![0; self.chunks.len()];
@@ -747,7 +754,7 @@ impl<T> Slab<T> {
         let mut candidates: Vec<usize> = (permanent..self.chunks.len())
             .filter(|&at| empty[at] + idle[at] == self.chunks[at].len())
             .collect();
-        candidates.sort_unstable_by_key(|&at| std::cmp::Reverse(self.chunks[at].start));
+        candidates.sort_unstable_by_key(|&at| core::cmp::Reverse(self.chunks[at].start));
         // Empty slots in the chunks that stay, less the idle objects that must move there.
         let mut room: usize = empty.iter().sum();
         let mut gone = Vec::new();
@@ -1003,7 +1010,7 @@ mod tests {
     #[test]
     fn the_free_list_holds_four_bytes_per_slot() {
         let slab = slab(1000, Growth::Exponential(2.0), 1000);
-        assert_eq!(std::mem::size_of_val(&slab.free.entries[0]), 4);
+        assert_eq!(core::mem::size_of_val(&slab.free.entries[0]), 4);
         assert_eq!(slab.free.entries.capacity(), 1000);
         assert_eq!(slab.pages.capacity(), 1000_usize.div_ceil(PAGE_SLOTS));
     }

@@ -17,6 +17,9 @@
 
 use core::ptr::NonNull;
 
+#[cfg(feature = "alloc")]
+use alloc::vec::{self, Vec};
+
 /// One slot of a slab: where its object lives and the slot's number. Copied around while the
 /// object is lent (in guards and thread caches), so that the slab gets the number back without
 /// a lookup.
@@ -60,7 +63,7 @@ impl<T> Slot<T> {
     /// The object's address (for the sanitizer's records and tests; never dereferenced
     /// outside this module).
     #[inline]
-    #[cfg(any(all(test, feature = "std", not(loom)), feature = "sanitizer"))]
+    #[cfg(any(all(test, feature = "alloc", not(loom)), feature = "sanitizer"))]
     pub(crate) fn addr(self) -> *mut T {
         self.ptr.as_ptr()
     }
@@ -127,7 +130,7 @@ impl<T> Slot<T> {
     ///
     /// This slot holds a constructed object that nothing refers to; `to` is another slot of
     /// the same slab, empty and owned by the caller.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "alloc")]
     pub(crate) unsafe fn move_to(self, to: Slot<T>) {
         debug_assert_ne!(self.index, to.index);
         // SAFETY: guaranteed by the caller: the source holds an object nobody refers to and
@@ -156,6 +159,41 @@ impl<T> Slot<T> {
     pub(crate) unsafe fn discard<O: Owner<T> + ?Sized>(self, owner: &O) {
         // SAFETY: guaranteed by the caller.
         unsafe { self.discard_as(owner, Gone::Discarded) };
+    }
+
+    /// Runs `f` on the object (a reset); if `f` unwinds, discards the object as
+    /// [`discard`](Self::discard) does on the way out: it is dropped and the slot goes back to
+    /// `owner` as vacant, so no slot is lost. For builds without `std`, where the pool cannot
+    /// catch the panic of a reset. If the object's `Drop` panics as well, that panic during
+    /// unwinding aborts the program.
+    ///
+    /// # Safety
+    ///
+    /// As for [`discard`](Self::discard): the slot holds a constructed object that nothing
+    /// else refers to and that is listed nowhere.
+    #[cfg(all(feature = "alloc", not(feature = "std")))]
+    #[inline]
+    pub(crate) unsafe fn discard_on_unwind<O: Owner<T> + ?Sized, R>(
+        mut self,
+        owner: &O,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
+        /// Discards the object if `f` unwinds.
+        struct Discard<'a, T, O: Owner<T> + ?Sized>(&'a O, Slot<T>);
+
+        impl<T, O: Owner<T> + ?Sized> Drop for Discard<'_, T, O> {
+            fn drop(&mut self) {
+                // SAFETY: only reached while `f` unwinds: the slot still holds the object
+                // (the caller's promise), which nothing refers to any more.
+                unsafe { self.1.discard(self.0) };
+            }
+        }
+
+        let discard = Discard(owner, self);
+        // SAFETY: guaranteed by the caller: nothing else reaches the object while `f` runs.
+        let result = f(unsafe { self.as_mut() });
+        core::mem::forget(discard);
+        result
     }
 
     /// [`discard`](Self::discard), counted as `gone`.
@@ -187,7 +225,6 @@ pub(crate) enum Gone {
     /// The pool dropped the object instead of keeping it (refused, closed).
     Discarded,
     /// `trim` or `trim_unused` dropped the idle object.
-    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     Trimmed,
 }
 
@@ -199,7 +236,7 @@ pub(crate) trait Owner<T> {
     /// `gone` says.
     fn vacate(&self, slot: Slot<T>, gone: Gone);
     /// Takes back idle objects that `discard_all` did not reach.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "alloc")]
     fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>);
 }
 
@@ -210,14 +247,14 @@ pub(crate) trait Owner<T> {
 /// # Safety
 ///
 /// Every slot holds a constructed object that nothing refers to and that is listed nowhere.
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub(crate) unsafe fn discard_all<T, O: Owner<T> + ?Sized>(
     owner: &O,
     slots: Vec<Slot<T>>,
     gone: Gone,
 ) {
     /// Puts back what the loop did not reach.
-    struct Requeue<'a, T, O: Owner<T> + ?Sized>(&'a O, std::vec::IntoIter<Slot<T>>);
+    struct Requeue<'a, T, O: Owner<T> + ?Sized>(&'a O, vec::IntoIter<Slot<T>>);
 
     impl<T, O: Owner<T> + ?Sized> Drop for Requeue<'_, T, O> {
         fn drop(&mut self) {
