@@ -308,6 +308,44 @@ fn trim_drops_idle_objects_past_those_kept() {
     assert_eq!(POOL.stats().idle, 0);
 }
 
+/// After a trim, the kept objects are handed out before any slot is built into again, most
+/// recently used first; after a detach, an idle object is reused before the factory runs.
+#[test]
+fn idle_objects_go_before_vacant_slots() {
+    probe!(P);
+    static POOL: StaticPool<P, 5> = StaticPool::with_factory(P::build);
+    let all: Vec<_> = (0..5).map(|_| POOL.allocate().unwrap()).collect();
+    drop(all); // the list, top first: 4 3 2 1 0
+    assert_eq!(POOL.trim(2), 3);
+    let first = POOL.allocate().unwrap();
+    let second = POOL.allocate().unwrap();
+    assert_eq!(
+        (first.id, second.id),
+        (4, 3),
+        "the two most recent, in order"
+    );
+    assert_eq!(P::counts().0, 5, "no object built for them");
+    let third = POOL.allocate().unwrap();
+    assert_eq!(third.id, 5, "then a new one in a vacant slot");
+    drop((first, second, third));
+}
+
+#[test]
+fn a_detached_slot_waits_behind_idle_objects() {
+    probe!(P);
+    static POOL: StaticPool<P, 2> = StaticPool::with_factory(P::build);
+    let a = POOL.allocate().unwrap();
+    let b = POOL.allocate().unwrap();
+    drop(a);
+    let _kept = StaticPooled::detach(b);
+    assert_eq!(
+        POOL.allocate().unwrap().id,
+        0,
+        "the idle object, not a new one"
+    );
+    assert_eq!(P::counts().0, 2);
+}
+
 #[test]
 fn a_panicking_factory_loses_no_slot() {
     probe!(P);

@@ -1,28 +1,35 @@
 //! [`StaticPool`]: `N` objects inline, no heap ever, lock-free across threads; the pool of
 //! `no_std` targets (firmware, audio callbacks, control loops).
 //!
-//! # The free list
+//! # The free lists
 //!
-//! Every slot that is not lent is on one free list (a Treiber stack): the head word says which
-//! slot is on top, and each slot's 4-byte link says which slot is below it and whether the
-//! slot holds an object (*idle*) or not (*vacant*: its object was detached, refused, or never
-//! built because the factory panicked). Slots never used yet are not on the list: they are
-//! the ones at and past `fresh`, taken in order once the list runs dry, so that the pool
-//! builds objects on first use (a `static` needs no run-time initialisation).
+//! Every slot that is not lent is on one of two free lists (Treiber stacks): the *idle* list
+//! of slots that hold a reset object, and the *vacant* list of slots whose object went away
+//! (detached, refused, dropped by `trim` or `close`, or never built because the factory
+//! panicked). Each slot's 4-byte link names the slot below it on its list. Slots never used
+//! yet are on neither: they are the ones at and past `fresh`, taken in order once both lists
+//! run dry, so that the pool builds objects on first use (a `static` needs no run-time
+//! initialisation). An allocation takes from the idle list first, so an idle object is always
+//! reused before the factory runs.
 //!
-//! The head word packs, from the low bits up: the top slot's index (`N` for none), the list's
-//! length, and a tag that every pop increments. A pop reads the top slot's link, then swaps
-//! the head for the link's slot with one compare-and-swap; the tag makes that swap fail if
-//! the head went away and came back meanwhile (the ABA problem: thread A reads top `x` and
-//! below it `y`; B pops `x` and `y` and pushes `x` back; without the tag, A's swap would put
-//! the lent `y` on top). Only pops need to change it: a head that returns to the same slot
-//! after a change always went through a pop of that slot. A push writes its slot's link and
-//! swaps it in.
+//! A list's head word packs, from the low bits up: the top slot's index (`N` for none), the
+//! list's length, a `CLOSED` bit (used on the idle list), and a tag that every pop increments.
+//! A pop reads the top slot's link, then swaps the head for the link's slot with one
+//! compare-and-swap; the tag makes that swap fail if the head went away and came back
+//! meanwhile (the ABA problem: thread A reads top `x` and below it `y`; B pops `x` and `y`,
+//! and pushes `z` and then `x`; the list has the same top and length as before, and without
+//! the tag, A's swap would put the lent `y` on top). Only pops need to change it: pushes only
+//! lengthen the list, so a head that comes back to the same top and length went through a
+//! pop. A push writes its slot's link and swaps it in.
+//!
+//! `close` sets `CLOSED` in the same swap that takes the idle list, and a release pushes its
+//! object only with a swap that sees `CLOSED` clear, so no object can be put back after the
+//! pool closed (with a separate flag, a release that read it just before `close` could).
 //!
 //! So a round trip is one compare-and-swap each way, as in heapless's `pool` and embassy's
-//! `atomic-pool`, and the statistics cost nothing more on that path: the length and the tag
-//! (the number of pops) in the head, with `fresh`, give the in-use, idle and allocation counts;
-//! the rare events (a first use, a detach, a refusal, exhaustion) count themselves.
+//! `atomic-pool`, and the statistics cost nothing more on that path: the lengths and the tags
+//! (the numbers of pops) in the heads, with `fresh`, give the in-use, idle and allocation
+//! counts; the rare events (a first use, a detach, a refusal, exhaustion) count themselves.
 //!
 //! On targets without compare-and-swap (`thumbv6m-none-eabi`) the atomics are
 //! `portable-atomic`'s, whose read-modify-writes run inside a `critical-section`.
@@ -40,10 +47,7 @@ use crate::guard::{kind, GuardKind, Home, Pooled};
 use crate::reset::Reset;
 use crate::slab::{Gone, Owner, Slot};
 use crate::stats::PoolStats;
-use crate::sync::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-
-/// The link bit that marks a vacant slot (the rest is the index of the slot below).
-const VACANT: u32 = 1 << 31;
+use crate::sync::{AtomicU32, AtomicUsize, Ordering};
 
 /// The fewest bits of tag the head keeps: an ABA failure needs one thread to stall between
 /// reading the head and swapping it while others pop exactly a multiple of `2^12` times and
@@ -76,9 +80,12 @@ macro_rules! const_unless_loom {
 /// took it.
 ///
 /// Bookkeeping: 4 bytes per object (a link) and 16 words. `N` must be at least 1, and the
-/// head word must keep at least 12 bits of tag beside two indices: `N` up to 1,023 on 32-bit
-/// targets, 67 million on 64-bit ones. Both are checked when the pool is built (a `static`
-/// that breaks them does not compile).
+/// head word of each free list must keep at least 12 bits of tag beside two indices and a bit:
+/// `N` up to 511 on 32-bit targets, 33 million on 64-bit ones. Both are checked when the pool
+/// is built (a `static` that breaks them does not compile).
+///
+/// Objects are reused most recently returned first; a slot whose object went away (detached,
+/// refused, trimmed) is built into again only when no idle object is left.
 ///
 /// Available without any cargo feature (`#![no_std]`); `#[pooled(capacity = N, heapless)]`
 /// makes one for a type.
@@ -114,32 +121,36 @@ macro_rules! const_unless_loom {
 /// # Ok::<(), PoolError>(())
 /// ```
 pub struct StaticPool<T, const N: usize> {
-    /// The free list's top slot, length and tag (see the module documentation).
-    head: AtomicUsize,
+    /// The slots holding a reset object, and the `CLOSED` bit.
+    idle: List,
+    /// The slots without an object.
+    vacant: List,
     /// Slots `fresh..N` were never used.
     fresh: AtomicUsize,
-    /// Times the tag wrapped around to 0 (so `stats().allocations` keeps counting).
-    epochs: AtomicUsize,
-    /// Vacant slots on the free list.
-    vacant: AtomicUsize,
-    /// Objects built, factory panics, `Exhausted` errors, detaches and discards.
+    /// Objects built, factory panics, `Exhausted` errors, detaches, discards and trims.
     created: AtomicUsize,
     unbuilt: AtomicUsize,
     exhausted: AtomicUsize,
     detached: AtomicUsize,
     discarded: AtomicUsize,
     trimmed: AtomicUsize,
-    /// Pops that were not allocations (`close` taking the whole list).
+    /// Pops that were not allocations (`close` and `trim` taking the whole idle list).
     drained: AtomicUsize,
-    closed: AtomicBool,
     factory: fn() -> T,
     reset: ResetHook<T>,
     retain_if: Option<fn(&T) -> bool>,
-    /// Per slot: the index of the slot below it on the free list, and `VACANT`.
+    /// Per slot: the index of the slot below it on its free list.
     links: [AtomicU32; N],
-    /// The objects. A slot is reached only by the thread that popped it off the free list (or
+    /// The objects. A slot is reached only by the thread that popped it off a free list (or
     /// took it fresh), until it is pushed back.
     slots: UnsafeCell<MaybeUninit<[T; N]>>,
+}
+
+/// One free list: its head word (see the module documentation) and the times its tag wrapped
+/// around to 0 (so that `stats().allocations` keeps counting).
+struct List {
+    head: AtomicUsize,
+    epochs: AtomicUsize,
 }
 
 // SAFETY: the pool hands each object to one thread at a time (a guard owns it until it is
@@ -162,11 +173,11 @@ fn reset_and_ask<T: Reset>(object: &mut T) -> bool {
     object.reusable()
 }
 
-/// The bits of the head word, for a pool of `n` objects.
+/// The bits of a head word, for a pool of `n` objects.
 struct Layout {
     /// Bits of one index or length (both go up to `n`).
     index_bits: u32,
-    /// Where the tag starts.
+    /// Where the tag starts (above the `CLOSED` bit).
     tag_shift: u32,
 }
 
@@ -175,7 +186,7 @@ impl Layout {
         let index_bits = usize::BITS - n.leading_zeros();
         Self {
             index_bits,
-            tag_shift: 2 * index_bits,
+            tag_shift: 2 * index_bits + 1,
         }
     }
 }
@@ -190,13 +201,17 @@ impl<T, const N: usize> StaticPool<T, N> {
             "a StaticPool needs room for at least one object (N = 0)"
         );
         assert!(
-            Self::LAYOUT.tag_shift + MIN_TAG_BITS <= usize::BITS && N < VACANT as usize,
-            "StaticPool: N is too large for this target: the free list's head word must keep \
-             two indices and at least 12 bits of tag (N <= 1023 on 32-bit targets)"
+            Self::LAYOUT.tag_shift + MIN_TAG_BITS <= usize::BITS && N <= u32::MAX as usize,
+            "StaticPool: N is too large for this target: a free list's head word must keep \
+             two indices, a bit and at least 12 bits of tag (N <= 511 on 32-bit targets)"
         );
     };
     const INDEX_MASK: usize = (1 << Self::LAYOUT.index_bits) - 1;
     const NONE: usize = N;
+    /// The idle list's head has it once the pool is closed.
+    const CLOSED: usize = 1 << (2 * Self::LAYOUT.index_bits);
+    /// The bits below the tag.
+    const BELOW_TAG: usize = (1 << Self::LAYOUT.tag_shift) - 1;
 
     const_unless_loom! {
         /// An empty pool whose objects are built by `T::default()` and reset by
@@ -257,10 +272,9 @@ impl<T, const N: usize> StaticPool<T, N> {
         fn from_parts(factory: fn() -> T, reset: ResetHook<T>) -> Self {
             let () = Self::CHECK;
             Self {
-                head: AtomicUsize::new(Self::NONE),
+                idle: List::new(Self::NONE),
+                vacant: List::new(Self::NONE),
                 fresh: AtomicUsize::new(0),
-                epochs: AtomicUsize::new(0),
-                vacant: AtomicUsize::new(0),
                 created: AtomicUsize::new(0),
                 unbuilt: AtomicUsize::new(0),
                 exhausted: AtomicUsize::new(0),
@@ -268,7 +282,6 @@ impl<T, const N: usize> StaticPool<T, N> {
                 discarded: AtomicUsize::new(0),
                 trimmed: AtomicUsize::new(0),
                 drained: AtomicUsize::new(0),
-                closed: AtomicBool::new(false),
                 factory,
                 reset,
                 retain_if: None,
@@ -279,7 +292,7 @@ impl<T, const N: usize> StaticPool<T, N> {
     }
 
     /// Lends an object: the most recently returned idle one if any, else a new one built by
-    /// the factory in a slot never used before (or in a vacant one).
+    /// the factory in a vacant slot or one never used before.
     ///
     /// # Errors
     ///
@@ -292,32 +305,32 @@ impl<T, const N: usize> StaticPool<T, N> {
     #[inline(always)]
     pub fn allocate(&self) -> Result<Pooled<'_, T, kind::Static<N>>, PoolError> {
         // Inlined into every caller, so it is kept to the warm case (an idle object on top of
-        // the list) and the rest is a call. Left to LLVM, `allocate` and the guard's drop were
-        // calls in a plain loop, with the `Result` returned through memory: 20.7 ns a round
-        // trip instead of 8.4 (`benches/static_pool.rs`, docs/performance.md).
-        if self.closed.load(Ordering::Relaxed) {
-            return Err(PoolError::Closed);
+        // the idle list) and the rest is a call. Left to LLVM, `allocate` and the guard's drop
+        // were calls in a plain loop, with the `Result` returned through memory: 20.7 ns a
+        // round trip instead of 8.4 (`benches/static_pool.rs`, docs/performance.md). A closed
+        // pool's idle list is empty, so the closed check is on the slow path.
+        let head = self.idle.head.load(Ordering::Acquire);
+        if let Some(step) = self.pop_step(head) {
+            if let Some(index) = self.finish_pop(&self.idle, head, step) {
+                return Ok(Pooled::new(self.slot(index), self));
+            }
         }
-        match self.pop() {
-            Some((index, true)) => Ok(Pooled::new(self.slot(index), self)),
-            popped => self.allocate_slow(popped),
-        }
+        self.allocate_slow()
     }
 
-    /// `allocate` without an idle object on top: build one into the vacant slot `popped`, or
-    /// into a fresh slot if the list was empty, or report exhaustion.
+    /// `allocate` with no idle object: build one into a vacant slot or a fresh one, or report
+    /// a closed or exhausted pool.
     #[cold]
     #[inline(never)]
-    fn allocate_slow(
-        &self,
-        popped: Option<(usize, bool)>,
-    ) -> Result<Pooled<'_, T, kind::Static<N>>, PoolError> {
-        let index = if let Some((index, _vacant)) = popped {
-            self.vacant.fetch_sub(1, Ordering::Relaxed);
-            index
-        } else if let Some(index) = self.take_fresh() {
-            index
-        } else {
+    fn allocate_slow(&self) -> Result<Pooled<'_, T, kind::Static<N>>, PoolError> {
+        if self.is_closed() {
+            return Err(PoolError::Closed);
+        }
+        // An object released meanwhile is still better than a new one.
+        if let Some(index) = self.pop(&self.idle) {
+            return Ok(Pooled::new(self.slot(index), self));
+        }
+        let Some(index) = self.pop(&self.vacant).or_else(|| self.take_fresh()) else {
             self.exhausted.fetch_add(1, Ordering::Relaxed);
             return Err(PoolError::Exhausted { capacity: N });
         };
@@ -339,20 +352,25 @@ impl<T, const N: usize> StaticPool<T, N> {
     /// If an object's `Drop` panics, the objects not dropped yet stay idle and the panic goes
     /// on (they are dropped with the pool, if it is ever dropped).
     pub fn close(&self) {
-        self.closed.store(true, Ordering::Relaxed);
-        self.discard_idle(0, Gone::Discarded);
+        self.discard_idle(0, Gone::Discarded, true);
     }
 
     /// Drops idle objects until at most `keep_idle` are idle, and returns how many it dropped
     /// (counted in `stats().trimmed`); their slots are filled by the factory when next needed.
-    /// It keeps the most recently used ones. For objects that hold resources of their own (a
-    /// file, a buffer on a heap): the pool's own memory is inline and stays.
+    /// It keeps the most recently used ones, in their order. For objects that hold resources
+    /// of their own (a file, a buffer on a heap): the pool's own memory is inline and stays.
     ///
-    /// Exact when no other thread uses the pool meanwhile; objects released while it runs
-    /// stay idle. A `Drop` that panics stops the trim: the objects not reached stay idle, and
-    /// the panic goes on.
+    /// While it runs, the idle list is in its hands: an allocation on another thread meanwhile
+    /// builds a new object in a vacant slot, or reports `Exhausted` if there is none (so do
+    /// not trim a pool that a real-time path relies on while it is in use). A `Drop` that
+    /// panics stops the trim: the objects not reached stay idle, and the panic goes on.
     pub fn trim(&self, keep_idle: usize) -> usize {
-        self.discard_idle(keep_idle, Gone::Trimmed)
+        self.discard_idle(keep_idle, Gone::Trimmed, false)
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.idle.head.load(Ordering::Relaxed) & Self::CLOSED != 0
     }
 
     /// Objects lent and not yet returned.
@@ -370,40 +388,46 @@ impl<T, const N: usize> StaticPool<T, N> {
         N - self.in_use()
     }
 
-    /// Whether [`close`](Self::close) was called.
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
-    }
-
     /// The pool's figures (see [`PoolStats`]). Exact when no other thread is using the pool;
     /// while others are, each figure is one they had a moment ago. `peak_in_use` is the
     /// number of slots ever used: exact on one thread, an upper bound when threads race
     /// (two may take a new slot at once while a third returns one).
     pub fn stats(&self) -> PoolStats {
         let layout = Self::LAYOUT;
-        let (head, epochs) = loop {
-            let epochs = self.epochs.load(Ordering::Acquire);
-            let head = self.head.load(Ordering::Acquire);
-            if self.epochs.load(Ordering::Acquire) == epochs {
-                break (head, epochs);
+        let tag_bits = usize::BITS - layout.tag_shift;
+        let (idle_head, vacant_head, epochs) = loop {
+            let epochs = (
+                self.idle.epochs.load(Ordering::Acquire),
+                self.vacant.epochs.load(Ordering::Acquire),
+            );
+            let idle = self.idle.head.load(Ordering::Acquire);
+            let vacant = self.vacant.head.load(Ordering::Acquire);
+            if (
+                self.idle.epochs.load(Ordering::Acquire),
+                self.vacant.epochs.load(Ordering::Acquire),
+            ) == epochs
+            {
+                break (idle, vacant, epochs);
             }
         };
-        let len = (head >> layout.index_bits) & Self::INDEX_MASK;
-        let tag_bits = usize::BITS - layout.tag_shift;
-        let pops = ((epochs as u64) << tag_bits) | (head >> layout.tag_shift) as u64;
+        let pops = |head: usize, epochs: usize| {
+            ((epochs as u64) << tag_bits) | (head >> layout.tag_shift) as u64
+        };
+        let idle = (idle_head >> layout.index_bits) & Self::INDEX_MASK;
+        let vacant = (vacant_head >> layout.index_bits) & Self::INDEX_MASK;
         let fresh = self.fresh.load(Ordering::Relaxed);
-        let vacant = self.vacant.load(Ordering::Relaxed).min(len);
         let created = self.created.load(Ordering::Relaxed) as u64;
         let unbuilt = self.unbuilt.load(Ordering::Relaxed) as u64;
         let drained = self.drained.load(Ordering::Relaxed) as u64;
         let detached = self.detached.load(Ordering::Relaxed) as u64;
-        let in_use = fresh.saturating_sub(len);
-        let allocations = (pops + fresh as u64).saturating_sub(unbuilt + drained);
+        let in_use = fresh.saturating_sub(idle + vacant);
+        let allocations = (pops(idle_head, epochs.0) + pops(vacant_head, epochs.1) + fresh as u64)
+            .saturating_sub(unbuilt + drained);
         let returns = allocations.saturating_sub(in_use as u64);
         let mut stats = PoolStats {
             capacity: N,
             in_use,
-            idle: len - vacant,
+            idle,
             peak_in_use: fresh,
             allocations,
             releases: returns.saturating_sub(detached),
@@ -423,40 +447,57 @@ impl<T, const N: usize> StaticPool<T, N> {
     fn slot(&self, index: usize) -> Slot<T> {
         debug_assert!(index < N);
         let base = self.slots.get().cast::<T>();
-        // SAFETY: `index < N` (it came off the free list or from `fresh`, both below `N`), so
+        // SAFETY: `index < N` (it came off a free list or from `fresh`, all below `N`), so
         // the pointer stays inside the array; it is derived from the `UnsafeCell`, so writing
         // through it is allowed, and it is never null.
         unsafe { Slot::new(NonNull::new_unchecked(base.add(index)), index as u32) }
     }
 
-    /// Pops the top slot of the free list: its index and whether it holds an object.
+    /// Pops the top slot of `list`.
     #[inline]
-    fn pop(&self) -> Option<(usize, bool)> {
-        let head = self.head.load(Ordering::Acquire);
+    fn pop(&self, list: &List) -> Option<usize> {
+        let head = list.head.load(Ordering::Acquire);
         let step = self.pop_step(head)?;
-        self.finish_pop(head, step)
+        self.finish_pop(list, head, step)
+    }
+
+    /// The first half of a pop from `head`: the top slot and the head word that replaces
+    /// `head` (`None` if the list is empty).
+    #[inline]
+    pub(crate) fn pop_step(&self, head: usize) -> Option<(usize, usize)> {
+        let layout = Self::LAYOUT;
+        let top = head & Self::INDEX_MASK;
+        if top == Self::NONE {
+            return None;
+        }
+        // Read before the swap: if the slot was popped and pushed again meanwhile, the link
+        // may be stale, but then the tag changed and the swap fails.
+        let below = self.links[top].load(Ordering::Relaxed) as usize;
+        let len = (head >> layout.index_bits) & Self::INDEX_MASK;
+        let tag = (head >> layout.tag_shift).wrapping_add(1);
+        let new = (tag << layout.tag_shift)
+            | (head & Self::CLOSED)
+            | ((len - 1) << layout.index_bits)
+            | below;
+        Some((top, new))
     }
 
     /// The second half of a pop: swaps `head` for the word `step` computed from it, or, if the
     /// head changed meanwhile, starts again from the new one. (The loom model of the ABA case
     /// lets another thread change the list between the two halves.)
     #[inline]
-    pub(crate) fn finish_pop(
-        &self,
-        mut head: usize,
-        mut step: (usize, u32, usize),
-    ) -> Option<(usize, bool)> {
+    fn finish_pop(&self, list: &List, mut head: usize, mut step: (usize, usize)) -> Option<usize> {
         loop {
-            let (top, link, new) = step;
-            match self
+            let (top, new) = step;
+            match list
                 .head
                 .compare_exchange(head, new, Ordering::Acquire, Ordering::Acquire)
             {
                 Ok(_) => {
                     if new >> Self::LAYOUT.tag_shift == 0 {
-                        self.epochs.fetch_add(1, Ordering::Release);
+                        list.epochs.fetch_add(1, Ordering::Release);
                     }
-                    return Some((top, link & VACANT == 0));
+                    return Some(top);
                 }
                 Err(now) => {
                     head = now;
@@ -466,29 +507,16 @@ impl<T, const N: usize> StaticPool<T, N> {
         }
     }
 
-    /// The first half of a pop from `head`: the top slot, its link, and the head word that
-    /// replaces `head` (`None` if the list is empty).
-    #[inline]
-    pub(crate) fn pop_step(&self, head: usize) -> Option<(usize, u32, usize)> {
-        let layout = Self::LAYOUT;
-        let top = head & Self::INDEX_MASK;
-        if top == Self::NONE {
-            return None;
-        }
-        // Read before the swap: if the slot was popped and pushed again meanwhile, the link
-        // may be stale, but then the tag changed and the swap fails.
-        let link = self.links[top].load(Ordering::Relaxed);
-        let below = (link & !VACANT) as usize;
-        let len = (head >> layout.index_bits) & Self::INDEX_MASK;
-        let tag = (head >> layout.tag_shift).wrapping_add(1);
-        let new = (tag << layout.tag_shift) | ((len - 1) << layout.index_bits) | below;
-        Some((top, link, new))
+    /// [`finish_pop`](Self::finish_pop) on the idle list, for the loom model.
+    #[cfg(all(test, loom))]
+    pub(crate) fn finish_idle_pop(&self, head: usize, step: (usize, usize)) -> Option<usize> {
+        self.finish_pop(&self.idle, head, step)
     }
 
-    /// The head word now (for the loom models).
+    /// The idle list's head word now (for the loom models).
     #[cfg(all(test, loom))]
     pub(crate) fn head_word(&self) -> usize {
-        self.head.load(Ordering::Acquire)
+        self.idle.head.load(Ordering::Acquire)
     }
 
     /// The slot number of a lent object (for the loom models).
@@ -499,57 +527,44 @@ impl<T, const N: usize> StaticPool<T, N> {
         unsafe { core::ptr::from_ref(object).offset_from(base) }.unsigned_abs()
     }
 
-    /// Pushes slot `index` on the free list, idle (holding an object) or vacant.
-    #[inline]
-    fn push(&self, index: usize, idle: bool) {
-        self.push_from(self.head.load(Ordering::Relaxed), index, idle);
-    }
-
-    /// [`push`](Self::push), trying first with `head` as the list's head word.
+    /// Pushes the chain of `count` slots from `first` to `bottom` (already linked to each other)
+    /// on `list`, trying first with `head` as its head word. With `unless_closed`, pushes
+    /// nothing and returns `false` if the list is closed.
     #[inline(always)]
-    fn push_from(&self, mut head: usize, index: usize, idle: bool) {
+    fn push_chain(
+        &self,
+        list: &List,
+        mut head: usize,
+        (first, bottom, count): (usize, usize, usize),
+        unless_closed: bool,
+    ) -> bool {
         let layout = Self::LAYOUT;
-        let flag = if idle { 0 } else { VACANT };
         loop {
-            self.links[index].store((head & Self::INDEX_MASK) as u32 | flag, Ordering::Relaxed);
+            if unless_closed && head & Self::CLOSED != 0 {
+                return false;
+            }
+            self.links[bottom].store((head & Self::INDEX_MASK) as u32, Ordering::Relaxed);
             let len = (head >> layout.index_bits) & Self::INDEX_MASK;
-            let tag = head >> layout.tag_shift << layout.tag_shift;
-            let new = tag | ((len + 1) << layout.index_bits) | index;
-            // Release: the object (reset) and the link are written before the slot is seen.
-            match self
+            let new = (head & !Self::BELOW_TAG)
+                | (head & Self::CLOSED)
+                | ((len + count) << layout.index_bits)
+                | first;
+            // Release: the objects (reset) and the links are written before the slots are
+            // seen.
+            match list
                 .head
                 .compare_exchange(head, new, Ordering::Release, Ordering::Relaxed)
             {
-                Ok(_) => return,
+                Ok(_) => return true,
                 Err(now) => head = now,
             }
         }
     }
 
-    /// Drops a returned object the pool does not keep (refused, or the pool is closed).
-    ///
-    /// # Safety
-    ///
-    /// The slot holds a constructed object that nothing refers to and that is listed nowhere.
-    #[cold]
-    #[inline(never)]
-    unsafe fn discard(&self, slot: Slot<T>) {
-        // SAFETY: guaranteed by the caller.
-        unsafe { slot.discard(self) };
-    }
-
-    /// Drops the object whose reset panicked, then resumes the panic.
-    ///
-    /// # Safety
-    ///
-    /// As for [`discard`](Self::discard).
-    #[cfg(feature = "std")]
-    #[cold]
-    #[inline(never)]
-    unsafe fn discard_and_resume(&self, slot: Slot<T>, panic: Box<dyn std::any::Any + Send>) -> ! {
-        // SAFETY: guaranteed by the caller.
-        unsafe { slot.discard(self) };
-        std::panic::resume_unwind(panic);
+    /// Pushes a slot without an object on the vacant list.
+    fn push_vacant(&self, index: usize) {
+        let head = self.vacant.head.load(Ordering::Relaxed);
+        self.push_chain(&self.vacant, head, (index, index, 1), false);
     }
 
     /// Takes a slot never used before, if any is left.
@@ -585,30 +600,60 @@ impl<T, const N: usize> StaticPool<T, N> {
         keep && self.retain_if.is_none_or(|keep| keep(object))
     }
 
-    /// Takes the whole free list at once, drops every idle object on it past the first
-    /// `keep_idle` (counted as `gone`), and pushes every slot back: the kept ones idle, the
-    /// others vacant. Returns how many it dropped.
-    fn discard_idle(&self, keep_idle: usize, gone: Gone) -> usize {
+    /// Drops a returned object the pool does not keep (refused, or the pool is closed).
+    ///
+    /// # Safety
+    ///
+    /// The slot holds a constructed object that nothing refers to and that is listed nowhere.
+    #[cold]
+    #[inline(never)]
+    unsafe fn discard(&self, slot: Slot<T>) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { slot.discard(self) };
+    }
+
+    /// Drops the object whose reset panicked, then resumes the panic.
+    ///
+    /// # Safety
+    ///
+    /// As for [`discard`](Self::discard).
+    #[cfg(feature = "std")]
+    #[cold]
+    #[inline(never)]
+    unsafe fn discard_and_resume(&self, slot: Slot<T>, panic: Box<dyn std::any::Any + Send>) -> ! {
+        // SAFETY: guaranteed by the caller.
+        unsafe { slot.discard(self) };
+        std::panic::resume_unwind(panic);
+    }
+
+    /// Takes the whole idle list at once (setting `CLOSED` with `close`), drops every object
+    /// on it past the first `keep_idle` (counted as `gone`; their slots go to the vacant
+    /// list), and puts the kept ones back on top, in their order. Returns how many it dropped.
+    fn discard_idle(&self, keep_idle: usize, gone: Gone, close: bool) -> usize {
         let layout = Self::LAYOUT;
-        let mut head = self.head.load(Ordering::Acquire);
+        let mut head = self.idle.head.load(Ordering::Acquire);
         let top = loop {
-            let top = head & Self::INDEX_MASK;
-            if top == Self::NONE {
+            let closed = if close {
+                Self::CLOSED
+            } else {
+                head & Self::CLOSED
+            };
+            if head & Self::INDEX_MASK == Self::NONE && head & Self::CLOSED == closed {
                 return 0;
             }
             let tag = (head >> layout.tag_shift).wrapping_add(1);
-            match self.head.compare_exchange(
+            match self.idle.head.compare_exchange(
                 head,
-                (tag << layout.tag_shift) | Self::NONE,
+                (tag << layout.tag_shift) | closed | Self::NONE,
                 Ordering::Acquire,
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
                     if tag << layout.tag_shift == 0 {
-                        self.epochs.fetch_add(1, Ordering::Release);
+                        self.idle.epochs.fetch_add(1, Ordering::Release);
                     }
                     self.drained.fetch_add(1, Ordering::Relaxed);
-                    break top;
+                    break head & Self::INDEX_MASK;
                 }
                 Err(now) => head = now,
             }
@@ -617,27 +662,40 @@ impl<T, const N: usize> StaticPool<T, N> {
         let mut rest = Chain {
             pool: self,
             next: top,
+            kept: None,
         };
-        let (mut kept, mut dropped) = (0, 0);
+        let mut dropped = 0;
         while rest.next != Self::NONE {
             let index = rest.next;
-            let link = self.links[index].load(Ordering::Relaxed);
-            rest.next = (link & !VACANT) as usize;
-            let idle = link & VACANT == 0;
-            if idle && kept < keep_idle {
-                kept += 1;
-                self.push(index, true);
-            } else if idle {
-                dropped += 1;
-                // SAFETY: an idle slot holds an object that nothing refers to, and it is
-                // listed nowhere now (taken off the list above, its link read). `discard_as`
-                // pushes it back vacant, also if the `Drop` panics.
-                unsafe { self.slot(index).discard_as(self, gone) };
-            } else {
-                self.push(index, false);
+            rest.next = self.links[index].load(Ordering::Relaxed) as usize;
+            match rest.kept {
+                Some((first, last, count)) if count < keep_idle => {
+                    self.links[last].store(index as u32, Ordering::Relaxed);
+                    rest.kept = Some((first, index, count + 1));
+                }
+                None if keep_idle > 0 => rest.kept = Some((index, index, 1)),
+                _ => {
+                    dropped += 1;
+                    // SAFETY: an idle slot holds an object that nothing refers to, and it is
+                    // listed nowhere now (taken off the list above, its link read).
+                    // `discard_as` puts it on the vacant list, also if the `Drop` panics.
+                    unsafe { self.slot(index).discard_as(self, gone) };
+                }
             }
         }
         dropped
+    }
+}
+
+/// A new list head (`NONE` on top, empty, open, tag 0).
+impl List {
+    const_unless_loom! {
+        fn new(none: usize) -> Self {
+            Self {
+                head: AtomicUsize::new(none),
+                epochs: AtomicUsize::new(0),
+            }
+        }
     }
 }
 
@@ -652,20 +710,36 @@ fn new_links<const N: usize>() -> [AtomicU32; N] {
     core::array::from_fn(|_| AtomicU32::new(0))
 }
 
-/// The rest of a chain of slots taken off the free list by `discard_idle`: pushed back as they
-/// were if a `Drop` panics on the way.
+/// What `discard_idle` holds of the idle list it took: the slots not visited yet (from
+/// `next`) and the chain of those it keeps. Dropped at the end, or when a `Drop` panics on
+/// the way, it puts both back on the idle list, the kept ones on top.
 struct Chain<'a, T, const N: usize> {
     pool: &'a StaticPool<T, N>,
     next: usize,
+    /// The first and last slot kept, and how many.
+    kept: Option<(usize, usize, usize)>,
 }
 
 impl<T, const N: usize> Drop for Chain<'_, T, N> {
     fn drop(&mut self) {
-        while self.next != N {
-            let index = self.next;
-            let link = self.pool.links[index].load(Ordering::Relaxed);
-            self.next = (link & !VACANT) as usize;
-            self.pool.push(index, link & VACANT == 0);
+        let pool = self.pool;
+        if self.next != N {
+            // Only after a panic: the slots not reached go back as they are.
+            let (first, mut last, mut count) = (self.next, self.next, 1);
+            loop {
+                let below = pool.links[last].load(Ordering::Relaxed) as usize;
+                if below == N {
+                    break;
+                }
+                last = below;
+                count += 1;
+            }
+            let head = pool.idle.head.load(Ordering::Relaxed);
+            pool.push_chain(&pool.idle, head, (first, last, count), false);
+        }
+        if let Some(kept) = self.kept {
+            let head = pool.idle.head.load(Ordering::Relaxed);
+            pool.push_chain(&pool.idle, head, kept, false);
         }
     }
 }
@@ -677,24 +751,19 @@ impl<T, const N: usize> Owner<T> for StaticPool<T, N> {
 
     fn vacate(&self, slot: Slot<T>, gone: Gone) {
         match gone {
-            Gone::Unbuilt => {
-                self.unbuilt.fetch_add(1, Ordering::Relaxed);
-            }
-            Gone::Discarded => {
-                self.discarded.fetch_add(1, Ordering::Relaxed);
-            }
-            Gone::Trimmed => {
-                self.trimmed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.vacant.fetch_add(1, Ordering::Relaxed);
-        self.push(slot.index() as usize, false);
+            Gone::Unbuilt => self.unbuilt.fetch_add(1, Ordering::Relaxed),
+            Gone::Discarded => self.discarded.fetch_add(1, Ordering::Relaxed),
+            Gone::Trimmed => self.trimmed.fetch_add(1, Ordering::Relaxed),
+        };
+        self.push_vacant(slot.index() as usize);
     }
 
     #[cfg(feature = "alloc")]
     fn requeue(&self, rest: &mut dyn Iterator<Item = Slot<T>>) {
         for slot in rest {
-            self.push(slot.index() as usize, true);
+            let index = slot.index() as usize;
+            let head = self.idle.head.load(Ordering::Relaxed);
+            self.push_chain(&self.idle, head, (index, index, 1), false);
         }
     }
 }
@@ -711,7 +780,7 @@ impl<T, const N: usize> Home<T> for &StaticPool<T, N> {
         // Read before the reset, so that the load's latency overlaps the reset instead of
         // sitting between it and the swap (if the list changes meanwhile, the swap fails and
         // the push starts again from the new head).
-        let head = pool.head.load(Ordering::Relaxed);
+        let head = pool.idle.head.load(Ordering::Relaxed);
         #[cfg(feature = "std")]
         let keep = {
             // SAFETY: the guard gave up the loan: the slot holds its object and nothing else
@@ -729,9 +798,9 @@ impl<T, const N: usize> Home<T> for &StaticPool<T, N> {
         // object if the reset unwinds.
         #[cfg(not(feature = "std"))]
         let keep = unsafe { slot.discard_on_unwind(pool, |object| pool.reset_and_check(object)) };
-        if keep && !pool.closed.load(Ordering::Relaxed) {
-            pool.push_from(head, slot.index() as usize, true);
-        } else {
+        let index = slot.index() as usize;
+        // The swap that puts the object back sees `CLOSED` clear, or the object is dropped.
+        if !(keep && pool.push_chain(&pool.idle, head, (index, index, 1), true)) {
             // SAFETY: as above.
             unsafe { pool.discard(slot) };
         }
@@ -739,20 +808,19 @@ impl<T, const N: usize> Home<T> for &StaticPool<T, N> {
 
     unsafe fn detach(&self, slot: Slot<T>) -> T {
         let pool = *self;
-        // SAFETY: the guard gave up the loan; the slot is empty from here on and goes back
-        // vacant.
+        // SAFETY: the guard gave up the loan; the slot is empty from here on and goes on the
+        // vacant list.
         let object = unsafe { slot.take() };
         pool.detached.fetch_add(1, Ordering::Relaxed);
-        pool.vacant.fetch_add(1, Ordering::Relaxed);
-        pool.push(slot.index() as usize, false);
+        pool.push_vacant(slot.index() as usize);
         object
     }
 }
 
 impl<T, const N: usize> Drop for StaticPool<T, N> {
     fn drop(&mut self) {
-        // No guard can be alive (they borrow the pool): every object is on the free list.
-        self.discard_idle(0, Gone::Discarded);
+        // No guard can be alive (they borrow the pool): every object is on the idle list.
+        self.discard_idle(0, Gone::Discarded, false);
     }
 }
 
@@ -807,8 +875,8 @@ mod tests {
         drop(x);
 
         // A, first half of a pop.
-        let head = pool.head.load(Ordering::Acquire);
-        let (top, _, replacement) = pool.pop_step(head).unwrap();
+        let head = pool.idle.head.load(Ordering::Acquire);
+        let (top, replacement) = pool.pop_step(head).unwrap();
         assert_eq!(top, x_at);
         assert_eq!(replacement & StaticPool::<Plain, 4>::INDEX_MASK, y_at);
 
@@ -818,13 +886,14 @@ mod tests {
         let z = pool.allocate().unwrap();
         drop(z);
         drop(x);
-        let now = pool.head.load(Ordering::Acquire);
+        let now = pool.idle.head.load(Ordering::Acquire);
         let below_tag = (1 << StaticPool::<Plain, 4>::LAYOUT.tag_shift) - 1;
         assert_eq!(now & below_tag, head & below_tag, "same top, same length");
         assert_ne!(now, head, "but another tag");
 
         // A, second half: refused, so `y` (lent to B) never goes on top.
         assert!(pool
+            .idle
             .head
             .compare_exchange(head, replacement, Ordering::Acquire, Ordering::Acquire)
             .is_err());
@@ -833,11 +902,11 @@ mod tests {
     }
 
     #[test]
-    fn the_head_keeps_at_least_12_bits_of_tag() {
-        assert_eq!(StaticPool::<u8, 1>::LAYOUT.tag_shift, 2);
-        assert_eq!(StaticPool::<u8, 4>::LAYOUT.tag_shift, 6);
-        assert_eq!(StaticPool::<u8, 1023>::LAYOUT.tag_shift, 20);
-        assert_eq!(StaticPool::<u8, 1024>::LAYOUT.tag_shift, 22);
+    fn the_head_word_layout() {
+        assert_eq!(StaticPool::<u8, 1>::LAYOUT.tag_shift, 3);
+        assert_eq!(StaticPool::<u8, 4>::LAYOUT.tag_shift, 7);
+        assert_eq!(StaticPool::<u8, 511>::LAYOUT.tag_shift, 19);
+        assert_eq!(StaticPool::<u8, 1024>::LAYOUT.tag_shift, 23);
     }
 
     /// The tag wraps around: the epochs keep `allocations` counting.
@@ -847,14 +916,15 @@ mod tests {
         drop(pool.allocate().unwrap());
         // Set the tag to its last value, as if that many pops had happened.
         let tag_shift = StaticPool::<Plain, 1>::LAYOUT.tag_shift;
-        let head = pool.head.load(Ordering::Relaxed);
+        let head = pool.idle.head.load(Ordering::Relaxed);
         let last = (usize::MAX >> tag_shift) << tag_shift;
-        pool.head
+        pool.idle
+            .head
             .store(last | (head & ((1 << tag_shift) - 1)), Ordering::Relaxed);
         let before = pool.stats().allocations;
         drop(pool.allocate().unwrap());
         drop(pool.allocate().unwrap());
         assert_eq!(pool.stats().allocations, before + 2);
-        assert_eq!(pool.epochs.load(Ordering::Relaxed), 1);
+        assert_eq!(pool.idle.epochs.load(Ordering::Relaxed), 1);
     }
 }
