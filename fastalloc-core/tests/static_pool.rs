@@ -258,6 +258,25 @@ fn retain_if_and_with_hooks() {
     assert_eq!((stats.discarded, stats.created, stats.reused), (1, 2, 1));
 }
 
+/// The constructors called at run time, for a pool that is not a `static`.
+#[test]
+fn a_local_pool_from_each_constructor() {
+    fn build() -> Vec<u8> {
+        Vec::with_capacity(8)
+    }
+    fn clear(buffer: &mut Vec<u8>) {
+        buffer.clear();
+    }
+    fn small(buffer: &Vec<u8>) -> bool {
+        buffer.capacity() <= 64
+    }
+    let pool: StaticPool<Vec<u8>, 2> = StaticPool::with_hooks(build, clear).retain_if(small);
+    pool.allocate().unwrap().extend_from_slice(&[1; 100]);
+    assert_eq!(pool.stats().discarded, 1);
+    let defaulted: StaticPool<Plain, 2> = StaticPool::default();
+    assert_eq!(*defaulted.allocate().unwrap(), Plain(0));
+}
+
 #[test]
 fn close_drops_idle_objects_and_refuses_allocations() {
     probe!(P);

@@ -909,6 +909,27 @@ mod tests {
         assert_eq!(StaticPool::<u8, 1024>::LAYOUT.tag_shift, 23);
     }
 
+    /// The layout computed at run time too (the pools' constants are computed at compile
+    /// time, which coverage does not see).
+    #[test]
+    fn the_layout_at_run_time() {
+        let layout = Layout::of(core::hint::black_box(4));
+        assert_eq!((layout.index_bits, layout.tag_shift), (3, 7));
+    }
+
+    /// `requeue` (the slot lifecycle's way back for idle objects a batch discard did not
+    /// reach) puts a slot back on the idle list.
+    #[test]
+    fn requeue_puts_slots_back_idle() {
+        let pool: StaticPool<Plain, 2> = StaticPool::new();
+        core::mem::forget(pool.allocate().unwrap());
+        assert_eq!(pool.stats().in_use, 1);
+        Owner::requeue(&pool, &mut core::iter::once(pool.slot(0)));
+        let stats = pool.stats();
+        assert_eq!((stats.in_use, stats.idle), (0, 1));
+        assert_eq!(pool.allocate().unwrap().0, 0, "reused");
+    }
+
     /// The tag wraps around: the epochs keep `allocations` counting.
     #[test]
     fn allocations_count_past_the_tag() {
