@@ -920,6 +920,7 @@ mod tests {
     /// `requeue` (the slot lifecycle's way back for idle objects a batch discard did not
     /// reach) puts a slot back on the idle list.
     #[test]
+    #[cfg(feature = "alloc")]
     fn requeue_puts_slots_back_idle() {
         let pool: StaticPool<Plain, 2> = StaticPool::new();
         core::mem::forget(pool.allocate().unwrap());
